@@ -1,0 +1,73 @@
+"""Writing and reading the audit trail. Writes join the caller's transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mdm.audit.models import AuditEntry
+from mdm.context import RequestContext
+from mdm.db import utcnow
+
+
+def audit_row(
+    ctx: RequestContext,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    domain: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """An audit row as a dict, for bulk inserts on the ingestion path."""
+    return {
+        "at": at or utcnow(),
+        "actor": ctx.actor.name,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "domain": domain,
+        "request_id": ctx.request_id,
+        "reason": reason,
+        "before": before,
+        "after": after,
+    }
+
+
+def audit(session: Session, ctx: RequestContext, action: str, entity_type: str, entity_id: str,
+          **kwargs: Any) -> AuditEntry:
+    entry = AuditEntry(**audit_row(ctx, action, entity_type, entity_id, **kwargs))
+    session.add(entry)
+    return entry
+
+
+def list_entries(
+    session: Session,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    domain: str | None = None,
+    request_id: str | None = None,
+    action: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    q = select(AuditEntry).order_by(AuditEntry.id)
+    if entity_type:
+        q = q.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        q = q.where(AuditEntry.entity_id == entity_id)
+    if domain:
+        q = q.where(AuditEntry.domain == domain)
+    if request_id:
+        q = q.where(AuditEntry.request_id == request_id)
+    if action:
+        q = q.where(AuditEntry.action == action)
+    if after is not None:
+        q = q.where(AuditEntry.id > after)
+    return list(session.scalars(q.limit(limit)))

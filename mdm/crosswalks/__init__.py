@@ -1,0 +1,1 @@
+"""Crosswalks: (source system, source id) <-> golden id, across every system."""

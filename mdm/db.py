@@ -1,0 +1,110 @@
+"""Database plumbing: the declarative base, engine and session bound to the Flask app."""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware timestamps on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A time-ordered UUID (version 7 layout): unique, never reused, sortable by creation."""
+    ms = time.time_ns() // 1_000_000
+    rand = secrets.randbits(74)
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= (rand >> 62) << 64  # 12 bits
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    pool_size = int(os.environ.get("MDM_DB_POOL_SIZE", "5"))
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+class Database:
+    """Flask extension: one engine per app, one session per request (scoped)."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session_factory: sessionmaker[Session] | None = None
+        self.session: scoped_session[Session] | None = None  # type: ignore[assignment]
+
+    def init_app(self, app: Any) -> None:
+        self.engine = make_engine(app.config["MDM"].database_url)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.session = scoped_session(self.session_factory)
+        app.extensions["mdm_db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            if self.session is not None:
+                self.session.remove()
+
+    def new_session(self) -> Session:
+        assert self.session_factory is not None, "Database not initialised"
+        return self.session_factory()
+
+
+db = Database()
+JSONType = JSON

@@ -1,0 +1,1 @@
+"""Change events: the transactional outbox every golden-record change writes to."""

@@ -1,0 +1,1 @@
+"""Source records and golden records: ingestion, survivorship, history, search."""

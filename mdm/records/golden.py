@@ -1,0 +1,228 @@
+"""Golden-record bookkeeping shared by ingestion and stewardship.
+
+``apply`` recomputes a golden record from its source records and, when anything changed,
+writes the new version, the change event and the audit entry in the caller's transaction.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from anyascii import anyascii
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from mdm.audit.models import AuditEntry
+from mdm.audit.service import audit_row
+from mdm.context import RequestContext
+from mdm.db import utcnow
+from mdm.domains.definitions import DomainDefinition
+from mdm.events.models import ChangeEvent
+from mdm.events.service import event_row
+from mdm.records import survivorship
+from mdm.records.models import (
+    ACTIVE,
+    QUALITY_ERROR,
+    QUALITY_OK,
+    QUALITY_WARNING,
+    RETIRED,
+    GoldenRecord,
+    GoldenVersion,
+    QualityIssue,
+    SourceRecord,
+)
+from mdm.sources.models import SourceSystem
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form used for name search."""
+    return " ".join(anyascii(text).casefold().split())[:300]
+
+
+def snapshot(golden: GoldenRecord) -> dict[str, Any]:
+    """The canonical JSON of a golden record, as events and the API carry it."""
+    return {
+        "id": golden.id,
+        "domain": golden.domain,
+        "status": golden.status,
+        "version": golden.version,
+        "merged_into": golden.merged_into,
+        "attributes": golden.attributes,
+        "overrides": sorted(golden.overrides or {}),
+        "quality_status": golden.quality_status,
+        "updated_at": golden.updated_at.isoformat() if golden.updated_at else None,
+    }
+
+
+def quality_status(severities: Iterable[str]) -> str:
+    sev = set(severities)
+    if "error" in sev:
+        return QUALITY_ERROR
+    if "warning" in sev:
+        return QUALITY_WARNING
+    return QUALITY_OK
+
+
+def source_views(session: Session, golden_ids: Iterable[str]) -> dict[str, list[survivorship.SourceView]]:
+    """Active source records of each golden record, with the attributes that failed a rule."""
+    ids = list(set(golden_ids))
+    out: dict[str, list[survivorship.SourceView]] = defaultdict(list)
+    if not ids:
+        return out
+    invalid: dict[int, set[str]] = defaultdict(set)
+    rows = []
+    for chunk in _chunks(ids, 500):
+        rows.extend(
+            session.execute(
+                select(SourceRecord, SourceSystem.code)
+                .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
+                .where(SourceRecord.golden_id.in_(chunk), SourceRecord.active.is_(True))
+            ).tuples()
+        )
+        for sr_id, attr in session.execute(
+            select(QualityIssue.source_record_id, QualityIssue.attribute)
+            .join(SourceRecord, SourceRecord.id == QualityIssue.source_record_id)
+            .where(SourceRecord.golden_id.in_(chunk), QualityIssue.severity == "error")
+        ).tuples():
+            invalid[sr_id].add(attr)
+    for sr, code in rows:
+        out[sr.golden_id].append(view_of(sr, code, invalid.get(sr.id, ())))
+    return out
+
+
+def view_of(sr: SourceRecord, system_code: str, invalid: Iterable[str]) -> survivorship.SourceView:
+    return survivorship.SourceView(
+        source_record_id=sr.id,
+        source_system=system_code,
+        source_id=sr.source_id,
+        attributes=sr.attributes,
+        updated_at=sr.updated_at,
+        invalid=frozenset(invalid),
+    )
+
+
+@dataclass
+class Pending:
+    """Rows collected during one use case and written in bulk at the end."""
+
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        session.flush()
+        if self.versions:
+            session.execute(insert(GoldenVersion), self.versions)
+        if self.events:
+            session.execute(insert(ChangeEvent), self.events)
+        if self.audits:
+            session.execute(insert(AuditEntry), self.audits)
+        self.versions, self.events, self.audits = [], [], []
+
+
+def overrides_of(golden: GoldenRecord) -> dict[str, survivorship.Override]:
+    return {
+        attr: survivorship.Override(o["value"], o.get("actor", ""), o.get("reason", ""))
+        for attr, o in (golden.overrides or {}).items()
+    }
+
+
+def compute(
+    definition: DomainDefinition,
+    sources: list[survivorship.SourceView],
+    overrides: dict[str, survivorship.Override] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    names = [a.name for a in definition.attributes]
+    values, provenance = survivorship.survive(names, sources, definition.survivorship, overrides)
+    status = quality_status(f.severity for f in definition.quality_findings(values))
+    return values, provenance, status
+
+
+def record_version(
+    pending: Pending,
+    ctx: RequestContext,
+    golden: GoldenRecord,
+    *,
+    action: str,
+    event_type: str | None,
+    before: dict[str, Any] | None,
+    reason: str | None = None,
+    extra: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Queue the history row, change event and audit entry for the golden's current state."""
+    at = at or golden.updated_at or utcnow()
+    snap = snapshot(golden)
+    pending.versions.append(
+        {
+            "golden_id": golden.id,
+            "version": golden.version,
+            "status": golden.status,
+            "merged_into": golden.merged_into,
+            "attributes": golden.attributes,
+            "provenance": golden.provenance,
+            "valid_from": at,
+            "action": action,
+            "actor": ctx.actor.name,
+            "reason": reason,
+            "request_id": ctx.request_id,
+        }
+    )
+    if event_type:
+        pending.events.append(
+            event_row(ctx, domain=golden.domain, golden_id=golden.id, golden_version=golden.version,
+                      type=event_type, snapshot=snap, extra=extra)
+        )
+    pending.audits.append(
+        audit_row(ctx, action, "golden_record", golden.id, domain=golden.domain, before=before,
+                  after=snap, reason=reason, at=at)
+    )
+
+
+def refresh(
+    session: Session,
+    pending: Pending,
+    ctx: RequestContext,
+    definition: DomainDefinition,
+    golden: GoldenRecord,
+    sources: list[survivorship.SourceView],
+    *,
+    action: str,
+    reason: str | None = None,
+    extra: dict[str, Any] | None = None,
+    force: bool = False,
+) -> bool:
+    """Recompute ``golden`` from ``sources``; version it if anything changed (or ``force``)."""
+    values, provenance, qstatus = compute(definition, sources, overrides_of(golden))
+    status = golden.status
+    if golden.status != "merged":
+        status = ACTIVE if sources else RETIRED
+    if not force and (
+        values == golden.attributes
+        and provenance == golden.provenance
+        and status == golden.status
+        and qstatus == golden.quality_status
+    ):
+        return False
+    before = snapshot(golden)
+    event_type = "updated"
+    if status != golden.status:
+        event_type = "retired" if status == RETIRED else "reactivated"
+    golden.attributes = values
+    golden.provenance = provenance
+    golden.quality_status = qstatus
+    golden.status = status
+    golden.search_name = fold(str(values.get(definition.display, "")))
+    golden.version = golden.version + 1
+    golden.updated_at = utcnow()
+    record_version(pending, ctx, golden, action=action, event_type=event_type, before=before,
+                   reason=reason, extra=extra)
+    return True
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

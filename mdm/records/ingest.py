@@ -1,0 +1,304 @@
+"""Ingestion: upserting source records and keeping their golden records current.
+
+One call is one transaction: every accepted record, its quality findings, the golden
+records it touches, their history, change events and audit entries commit together. A
+malformed record is rejected with its field errors and does not stop the others.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from mdm.audit.service import audit_row
+from mdm.context import RequestContext
+from mdm.db import new_id, utcnow
+from mdm.domains.definitions import DomainDefinition
+from mdm.domains.registry import DomainRegistry
+from mdm.domains.validators import Finding
+from mdm.records import golden as gold
+from mdm.records.linking import LinkDecision, PendingRecord, linker_for
+from mdm.records.models import (
+    ACTIVE,
+    GoldenRecord,
+    QualityIssue,
+    SourceRecord,
+)
+from mdm.records.survivorship import SourceView
+from mdm.sources import service as sources
+from mdm.web.observability import RECORDS_INGESTED
+
+CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
+DEACTIVATED, REACTIVATED = "deactivated", "reactivated"
+
+
+@dataclass
+class IngestItem:
+    source_id: Any
+    attributes: Any
+    active: bool = True
+    line: int | None = None  # for file loads: where the record came from
+
+
+@dataclass
+class IngestResult:
+    source_id: str | None
+    status: str
+    golden_id: str | None = None
+    errors: dict[str, Any] = field(default_factory=dict)
+    quality: list[dict[str, str]] = field(default_factory=list)
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source_id": self.source_id, "status": self.status,
+                               "golden_id": self.golden_id}
+        if self.errors:
+            out["errors"] = self.errors
+        if self.quality:
+            out["quality"] = self.quality
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+def content_hash(attributes: dict[str, Any], active: bool) -> str:
+    raw = json.dumps([attributes, active], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _source_id(value: Any) -> tuple[str | None, str | None]:
+    if isinstance(value, bool) or value is None:
+        return None, "Missing data for required field." if value is None else "Not a valid id."
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        return None, "Not a valid string."
+    value = value.strip()
+    if not value:
+        return None, "Must not be empty."
+    if len(value) > 200:
+        return None, "Longer than 200 characters."
+    return value, None
+
+
+def _finding_dicts(findings: list[Finding]) -> list[dict[str, str]]:
+    return [
+        {"attribute": f.attribute, "rule": f.rule, "severity": f.severity, "message": f.message}
+        for f in findings
+    ]
+
+
+def ingest(
+    session: Session,
+    registry: DomainRegistry,
+    domain: str,
+    system_code: str,
+    items: list[IngestItem],
+    ctx: RequestContext,
+    *,
+    from_text: bool = False,
+) -> list[IngestResult]:
+    definition = registry.get(domain)
+    system = sources.get_by_code(session, system_code)
+    now = utcnow()
+    results: list[IngestResult] = [IngestResult(None, REJECTED, line=i.line) for i in items]
+    accepted: list[tuple[int, str, dict[str, Any], bool, list[Finding]]] = []
+    seen: set[str] = set()
+
+    for pos, item in enumerate(items):
+        sid, sid_error = _source_id(item.source_id)
+        values, errors = definition.parse_attributes(
+            item.attributes if item.active else (item.attributes or {}),
+            from_text=from_text,
+            partial=not item.active,
+        )
+        res = results[pos]
+        res.source_id = sid
+        if sid_error:
+            errors = {"source_id": [sid_error], **errors}
+        elif sid in seen:
+            errors = {"source_id": ["Sent twice in the same request."], **errors}
+        if errors:
+            res.errors = errors
+            continue
+        assert sid is not None
+        seen.add(sid)
+        findings = definition.quality_findings(values) if item.active else []
+        accepted.append((pos, sid, values, bool(item.active), findings))
+
+    existing: dict[str, SourceRecord] = {}
+    ids = [a[1] for a in accepted]
+    for i in range(0, len(ids), 500):
+        for sr in session.scalars(
+            select(SourceRecord).where(
+                SourceRecord.domain == domain,
+                SourceRecord.source_system_id == system.id,
+                SourceRecord.source_id.in_(ids[i : i + 500]),
+            )
+        ):
+            existing[sr.source_id] = sr
+
+    pending_new: list[PendingRecord] = []
+    new_meta: list[tuple[int, dict[str, Any], list[Finding]]] = []
+    changed: list[tuple[int, SourceRecord, dict[str, Any] | None, list[Finding]]] = []
+    for pos, sid, values, active, findings in accepted:
+        res = results[pos]
+        res.quality = _finding_dicts(findings)
+        sr = existing.get(sid)
+        if sr is None:
+            if not active:
+                res.status = REJECTED
+                res.errors = {"source_id": ["No such record to deactivate."]}
+                continue
+            pending_new.append(PendingRecord(len(pending_new), system.code, sid, values))
+            new_meta.append((pos, values, findings))
+            continue
+        digest = content_hash(values if active else sr.attributes, active)
+        res.golden_id = sr.golden_id
+        if digest == sr.content_hash:
+            res.status = UNCHANGED
+            continue
+        before = {"attributes": sr.attributes, "active": sr.active, "golden_id": sr.golden_id}
+        if active:
+            res.status = REACTIVATED if not sr.active else UPDATED
+            sr.attributes = values
+        else:
+            res.status = DEACTIVATED
+            findings = []
+            res.quality = []
+        sr.active = active
+        sr.content_hash = digest
+        sr.version += 1
+        sr.updated_at = now
+        sr.quality_status = gold.quality_status(f.severity for f in findings)
+        changed.append((pos, sr, before, findings))
+
+    pending = gold.Pending()
+    touched: set[str] = set()
+
+    # New records: ask the linker where each one goes.
+    linker = linker_for(definition)
+    decisions = linker.link(session, definition, pending_new, ctx) if pending_new else []
+    new_golden_of: list[str] = []
+    new_goldens: dict[str, GoldenRecord] = {}
+    new_sources: list[SourceRecord] = []
+    for rec, decision, (pos, values, findings) in zip(pending_new, decisions, new_meta, strict=True):
+        gid = _resolve_target(decision, new_golden_of)
+        if gid is None:
+            gid = new_id()
+            new_goldens[gid] = GoldenRecord(
+                id=gid, domain=domain, status=ACTIVE, version=0, attributes={}, provenance={},
+                quality_status="ok", search_name="", overrides={}, created_at=now,
+                updated_at=now,
+            )
+        else:
+            touched.add(gid)
+        new_golden_of.append(gid)
+        sr = SourceRecord(
+            domain=domain,
+            source_system_id=system.id,
+            source_id=rec.source_id,
+            golden_id=gid,
+            attributes=values,
+            content_hash=content_hash(values, True),
+            active=True,
+            quality_status=gold.quality_status(f.severity for f in findings),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        new_sources.append(sr)
+        results[pos].status = CREATED
+        results[pos].golden_id = gid
+        changed.append((pos, sr, None, findings))
+
+    session.add_all(new_goldens.values())
+    session.add_all(new_sources)
+    session.flush()  # assigns source record ids
+
+    # Quality findings replace the previous ones of each written source record.
+    if changed:
+        stale_ids = [sr.id for _, sr, before, _ in changed if before is not None]
+        for i in range(0, len(stale_ids), 500):
+            session.query(QualityIssue).filter(
+                QualityIssue.source_record_id.in_(stale_ids[i : i + 500])
+            ).delete(synchronize_session=False)
+        issue_rows = [
+            {"domain": domain, "source_record_id": sr.id, "golden_id": sr.golden_id,
+             "attribute": f.attribute, "rule": f.rule, "severity": f.severity,
+             "message": f.message, "created_at": now}
+            for _, sr, _, findings in changed for f in findings
+        ]
+        if issue_rows:
+            session.execute(insert(QualityIssue), issue_rows)
+        for pos, sr, before, _ in changed:
+            res = results[pos]
+            pending.audits.append(
+                audit_row(ctx, f"source_record.{res.status}", "source_record",
+                          f"{domain}/{system.code}/{sr.source_id}", domain=domain, before=before,
+                          after={"attributes": sr.attributes, "active": sr.active,
+                                 "golden_id": sr.golden_id}, at=now)
+            )
+            if before is not None:
+                touched.add(sr.golden_id)
+
+    # New golden records made of exactly the new source records: compute in memory.
+    fresh: dict[str, list[SourceView]] = {gid: [] for gid in new_goldens}
+    for sr, (_, _, findings) in zip(new_sources, new_meta, strict=True):
+        if sr.golden_id in fresh:
+            invalid = frozenset(f.attribute for f in findings if f.severity == "error")
+            fresh[sr.golden_id].append(gold.view_of(sr, system.code, invalid))
+    for gid, views in fresh.items():
+        g = new_goldens[gid]
+        values, provenance, qstatus = gold.compute(definition, views)
+        g.attributes, g.provenance, g.quality_status = values, provenance, qstatus
+        g.search_name = gold.fold(str(values.get(definition.display, "")))
+        g.version = 1
+        gold.record_version(pending, ctx, g, action="golden.create", event_type="created",
+                            before=None, at=now)
+    # Existing golden records that gained, changed or lost a source record: reload and recompute.
+    touched -= set(new_goldens)
+    if touched:
+        views_by_golden = gold.source_views(session, touched)
+        for g in session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(touched)))):
+            gold.refresh(session, pending, ctx, definition, g, views_by_golden.get(g.id, []),
+                         action="golden.recompute")
+
+    pending.write(session)
+    if pending_new:
+        linker.after_link(session, definition, pending_new, decisions, new_golden_of,
+                          [sr.id for sr in new_sources], ctx)
+    session.commit()
+    for res in results:
+        RECORDS_INGESTED.labels(domain, res.status).inc()
+    return results
+
+
+def _resolve_target(decision: LinkDecision, new_golden_of: list[str]) -> str | None:
+    if decision.golden_id:
+        return decision.golden_id
+    if decision.same_as is not None:
+        return new_golden_of[decision.same_as]
+    return None
+
+
+def deactivate(session: Session, registry: DomainRegistry, domain: str, system_code: str,
+               source_id: str, ctx: RequestContext) -> IngestResult:
+    system = sources.get_by_code(session, system_code)
+    sr = session.scalar(
+        select(SourceRecord).where(
+            SourceRecord.domain == registry.get(domain).name,
+            SourceRecord.source_system_id == system.id,
+            SourceRecord.source_id == source_id,
+        )
+    )
+    if sr is None:
+        from mdm.errors import NotFound
+
+        raise NotFound(f"No {domain} record '{source_id}' from '{system_code}'")
+    item = IngestItem(source_id=source_id, attributes=sr.attributes, active=False)
+    return ingest(session, registry, domain, system_code, [item], ctx)[0]

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mdm.db import Base, UTCDateTime, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+ACTIVE, MERGED, RETIRED = "active", "merged", "retired"
+GOLDEN_STATUSES = (ACTIVE, MERGED, RETIRED)
+QUALITY_OK, QUALITY_WARNING, QUALITY_ERROR = "ok", "warning", "error"
+
+
+class SourceRecord(Base):
+    """One record as a source system sent it; never deleted, only deactivated."""
+
+    __tablename__ = "source_record"
+    __table_args__ = (
+        UniqueConstraint("domain", "source_system_id", "source_id", name="uq_source_record_key"),
+        Index("ix_source_record_golden", "golden_id"),
+        Index("ix_source_record_domain_quality", "domain", "quality_status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    domain: Mapped[str] = mapped_column(String(64))
+    source_system_id: Mapped[int] = mapped_column(ForeignKey("source_system.id"))
+    source_id: Mapped[str] = mapped_column(String(200))
+    golden_id: Mapped[str] = mapped_column(ForeignKey("golden_record.id"))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    quality_status: Mapped[str] = mapped_column(String(10), default=QUALITY_OK)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GoldenRecord(Base):
+    """The one authoritative record per real-world thing."""
+
+    __tablename__ = "golden_record"
+    __table_args__ = (
+        Index("ix_golden_record_domain_status", "domain", "status", "id"),
+        Index("ix_golden_record_domain_search", "domain", "search_name"),
+        Index("ix_golden_record_domain_quality", "domain", "quality_status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default=ACTIVE)
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("golden_record.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # attribute -> {"source_record_id", "source_system", "source_id", "rule"}
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    quality_status: Mapped[str] = mapped_column(String(10), default=QUALITY_OK)
+    # Steward-pinned values that win survivorship: attribute -> {value, actor, reason, at}
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The display attribute folded for case- and accent-insensitive prefix search.
+    search_name: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Optimistic concurrency: every UPDATE carries "WHERE version = <the version we read>",
+    # so two writers never both win (the loser gets StaleDataError -> 409/412). Services
+    # set the next version themselves so history numbers stay gap-free.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class GoldenVersion(Base):
+    """Every version a golden record ever had: history and as-of reads."""
+
+    __tablename__ = "golden_version"
+    __table_args__ = (Index("ix_golden_version_golden_valid_from", "golden_id", "valid_from"),)
+
+    golden_id: Mapped[str] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    merged_into: Mapped[str | None] = mapped_column(String(36))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class QualityIssue(Base):
+    """A data-quality finding on a stored source record (stored and flagged, never dropped)."""
+
+    __tablename__ = "quality_issue"
+    __table_args__ = (
+        Index("ix_quality_issue_domain_rule", "domain", "rule"),
+        Index("ix_quality_issue_source_record", "source_record_id"),
+        Index("ix_quality_issue_golden", "golden_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    domain: Mapped[str] = mapped_column(String(64))
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"))
+    golden_id: Mapped[str] = mapped_column(String(36))
+    attribute: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    source_record: Mapped[SourceRecord] = relationship()

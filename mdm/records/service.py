@@ -1,0 +1,228 @@
+"""Reading golden and source records: by id, as of a time, history, search with cursors."""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from mdm.domains.registry import DomainRegistry
+from mdm.errors import NotFound, ValidationFailed
+from mdm.records.golden import fold, snapshot
+from mdm.records.models import GoldenRecord, GoldenVersion, QualityIssue, SourceRecord
+from mdm.sources.models import SourceSystem
+
+
+def get_golden(session: Session, golden_id: str) -> GoldenRecord:
+    golden = session.get(GoldenRecord, golden_id)
+    if golden is None:
+        raise NotFound(f"No golden record '{golden_id}'")
+    return golden
+
+
+def survivor_of(session: Session, golden: GoldenRecord) -> GoldenRecord:
+    """Follow ``merged_into`` to the record that now stands for this one."""
+    seen = {golden.id}
+    while golden.merged_into:
+        nxt = session.get(GoldenRecord, golden.merged_into)
+        if nxt is None or nxt.id in seen:  # defensive: a broken chain must not loop forever
+            break
+        seen.add(nxt.id)
+        golden = nxt
+    return golden
+
+
+def version_as_of(session: Session, golden_id: str, at: datetime) -> GoldenVersion:
+    get_golden(session, golden_id)
+    version = session.scalar(
+        select(GoldenVersion)
+        .where(GoldenVersion.golden_id == golden_id, GoldenVersion.valid_from <= at)
+        .order_by(GoldenVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise NotFound(f"Golden record '{golden_id}' did not exist at {at.isoformat()}")
+    return version
+
+
+def history(session: Session, golden_id: str) -> list[GoldenVersion]:
+    get_golden(session, golden_id)
+    return list(
+        session.scalars(
+            select(GoldenVersion).where(GoldenVersion.golden_id == golden_id).order_by(GoldenVersion.version)
+        )
+    )
+
+
+def version_snapshot(v: GoldenVersion, domain: str) -> dict[str, Any]:
+    return {
+        "id": v.golden_id,
+        "domain": domain,
+        "version": v.version,
+        "status": v.status,
+        "merged_into": v.merged_into,
+        "attributes": v.attributes,
+        "provenance": v.provenance,
+        "valid_from": v.valid_from.isoformat(),
+        "action": v.action,
+        "actor": v.actor,
+        "reason": v.reason,
+        "request_id": v.request_id,
+    }
+
+
+def source_records_of(session: Session, golden_id: str) -> list[tuple[SourceRecord, str]]:
+    get_golden(session, golden_id)
+    return list(
+        session.execute(
+            select(SourceRecord, SourceSystem.code)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
+            .where(SourceRecord.golden_id == golden_id)
+            .order_by(SourceSystem.code, SourceRecord.source_id)
+        ).tuples()
+    )
+
+
+def get_source_record(session: Session, registry: DomainRegistry, domain: str, system: str,
+                      source_id: str) -> tuple[SourceRecord, list[QualityIssue]]:
+    registry.get(domain)
+    sr = session.scalar(
+        select(SourceRecord)
+        .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
+        .where(SourceRecord.domain == domain, SourceSystem.code == system,
+               SourceRecord.source_id == source_id)
+    )
+    if sr is None:
+        raise NotFound(f"No {domain} record '{source_id}' from '{system}'")
+    issues = list(session.scalars(select(QualityIssue).where(QualityIssue.source_record_id == sr.id)))
+    return sr, issues
+
+
+def encode_cursor(value: str | int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("Bad cursor", errors={"cursor": ["Not a cursor from this API."]}) from None
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def search_golden(
+    session: Session,
+    registry: DomainRegistry,
+    domain: str,
+    *,
+    status: str | None = None,
+    quality_status: str | None = None,
+    q: str | None = None,
+    attrs: list[str] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    definition = registry.get(domain)
+    conds: list[ColumnElement[bool]] = [GoldenRecord.domain == domain]
+    if status:
+        conds.append(GoldenRecord.status == status)
+    if quality_status:
+        conds.append(GoldenRecord.quality_status == quality_status)
+    if q:
+        conds.append(GoldenRecord.search_name.like(f"%{_escape_like(fold(q))}%", escape="\\"))
+    for spec in attrs or []:
+        name, sep, value = spec.partition(":")
+        attr = definition.attribute(name)
+        if not sep or attr is None:
+            raise ValidationFailed(
+                "Bad attribute filter",
+                errors={"attr": [f"'{spec}': expected name:value with a {domain} attribute."]},
+            )
+        col = GoldenRecord.attributes[name]
+        if attr.type == "integer":
+            try:
+                conds.append(col.as_integer() == int(value))
+            except ValueError:
+                raise ValidationFailed("Bad attribute filter",
+                                       errors={"attr": [f"'{spec}': not an integer."]}) from None
+        elif attr.type == "boolean":
+            conds.append(col.as_boolean() == (value.lower() in ("true", "1", "yes")))
+        else:
+            conds.append(col.as_string() == value)
+    after = decode_cursor(cursor)
+    if after:
+        conds.append(GoldenRecord.id > after)
+    rows = list(
+        session.scalars(select(GoldenRecord).where(*conds).order_by(GoldenRecord.id).limit(limit + 1))
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([snapshot(g) for g in rows], encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def list_quality_issues(
+    session: Session,
+    registry: DomainRegistry,
+    domain: str,
+    *,
+    rule: str | None = None,
+    severity: str | None = None,
+    golden_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    registry.get(domain)
+    conds: list[ColumnElement[bool]] = [QualityIssue.domain == domain]
+    if rule:
+        conds.append(QualityIssue.rule == rule)
+    if severity:
+        conds.append(QualityIssue.severity == severity)
+    if golden_id:
+        conds.append(QualityIssue.golden_id == golden_id)
+    after = decode_cursor(cursor)
+    if after:
+        try:
+            conds.append(QualityIssue.id > int(after))
+        except ValueError:
+            raise ValidationFailed("Bad cursor", errors={"cursor": ["Not a cursor from this API."]}) from None
+    rows = list(
+        session.execute(
+            select(QualityIssue, SourceRecord.source_id, SourceSystem.code)
+            .join(SourceRecord, SourceRecord.id == QualityIssue.source_record_id)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
+            .where(*conds)
+            .order_by(QualityIssue.id)
+            .limit(limit + 1)
+        ).tuples()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        {
+            "id": qi.id,
+            "golden_id": qi.golden_id,
+            "source_system": code,
+            "source_id": sid,
+            "attribute": qi.attribute,
+            "rule": qi.rule,
+            "severity": qi.severity,
+            "message": qi.message,
+            "created_at": qi.created_at.isoformat(),
+        }
+        for qi, sid, code in rows
+    ]
+    return Page(items, encode_cursor(rows[-1][0].id) if more and rows else None)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

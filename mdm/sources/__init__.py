@@ -1,0 +1,1 @@
+"""Source systems: the ERPs, procurement suites, CRMs and banks that send master data."""

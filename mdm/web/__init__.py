@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every blueprint: errors, security, request ids, metrics, docs."""

@@ -1,0 +1,27 @@
+"""Marshmallow pieces shared by several blueprints."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class PageArgs(ma.Schema):
+    cursor = ma.fields.String(metadata={"description": "Opaque cursor from a previous page"})
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+class GoldenSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    domain = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    merged_into = ma.fields.String(allow_none=True)
+    attributes = ma.fields.Dict(required=True)
+    overrides = ma.fields.List(ma.fields.String())
+    quality_status = ma.fields.String()
+    updated_at = ma.fields.String(allow_none=True)
+    provenance = ma.fields.Dict()
+
+
+class GoldenPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(GoldenSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True)
