@@ -29,7 +29,7 @@ def _entries(session: Session, golden_ids: list[str]) -> dict[str, list[dict[str
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
             .where(SourceRecord.golden_id.in_(golden_ids[i : i + 500]))
             .order_by(SourceSystem.code, SourceRecord.source_id)
-        ).tuples():
+        ):
             out[golden_id].append({"source_system": code, "source_id": sid, "active": active})
     return out
 
@@ -70,7 +70,7 @@ def resolve_many(
             select(SourceSystem.code, SourceRecord.source_id, SourceRecord.golden_id)
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
             .where(SourceRecord.domain == domain, tuple_(SourceSystem.code, SourceRecord.source_id).in_(chunk))
-        ).tuples():
+        ):
             located[(code, sid)] = gid
     survivors = _survivors(session, set(located.values()))
     entries = _entries(session, sorted({g.id for g in survivors.values()}))
@@ -129,7 +129,7 @@ def export_rows(session: Session, registry: DomainRegistry, domain: str,
             .where(SourceRecord.domain == domain, SourceRecord.id > last)
             .order_by(SourceRecord.id)
             .limit(batch)
-        ).tuples().all()
+        ).all()
         if not rows:
             return
         for rid, code, sid, gid, active, status, _merged in rows:

@@ -80,13 +80,13 @@ def source_views(session: Session, golden_ids: Iterable[str]) -> dict[str, list[
                 select(SourceRecord, SourceSystem.code)
                 .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
                 .where(SourceRecord.golden_id.in_(chunk), SourceRecord.active.is_(True))
-            ).tuples()
+            )
         )
         for sr_id, attr in session.execute(
             select(QualityIssue.source_record_id, QualityIssue.attribute)
             .join(SourceRecord, SourceRecord.id == QualityIssue.source_record_id)
             .where(SourceRecord.golden_id.in_(chunk), QualityIssue.severity == "error")
-        ).tuples():
+        ):
             invalid[sr_id].add(attr)
     for sr, code in rows:
         out[sr.golden_id].append(view_of(sr, code, invalid.get(sr.id, ())))

@@ -82,7 +82,7 @@ def source_records_of(session: Session, golden_id: str) -> list[tuple[SourceReco
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
             .where(SourceRecord.golden_id == golden_id)
             .order_by(SourceSystem.code, SourceRecord.source_id)
-        ).tuples()
+        )
     )
 
 
@@ -203,7 +203,7 @@ def list_quality_issues(
             .where(*conds)
             .order_by(QualityIssue.id)
             .limit(limit + 1)
-        ).tuples()
+        )
     )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -47,4 +47,4 @@ def list_all(session: Session) -> list[SourceSystem]:
 
 
 def codes_by_id(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(SourceSystem.id, SourceSystem.code)).tuples().all())
+    return dict(session.execute(select(SourceSystem.id, SourceSystem.code)).all())

@@ -1,6 +1,6 @@
 """initial schema
 
-Revision ID: b0e440de6f7a
+Revision ID: 0001_initial
 Revises: 
 Create Date: 2026-11-23 16:33:21.082668
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'b0e440de6f7a'
+revision: str = '0001_initial'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

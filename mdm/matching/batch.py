@@ -1,0 +1,296 @@
+"""(Re)matching a whole domain: normalise, block, train, score, cluster.
+
+Records stream in and only their normalised rows are kept. Scoring runs in worker
+processes forked after the rows exist, so they share them copy-on-write and only
+pair indices travel between processes; at most ``2 * workers`` chunks are in flight,
+which bounds memory whatever the number of candidate pairs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+from mdm.matching.candidates import BlockIndex, PairChunk
+from mdm.matching.clustering import Constraints, cluster_edges
+from mdm.matching.decisions import (
+    BatchResult,
+    ClusteringDiff,
+    PairDecision,
+    PairOutcome,
+    ReviewGroup,
+)
+from mdm.matching.engine import MatchEngine, probability_from_weight
+from mdm.matching.params import ModelParams
+from mdm.matching.records import PreparedRecord, Record
+from mdm.matching.settings import MatchSettings
+from mdm.matching.training import Patterns, count_patterns, estimate_params
+
+__all__ = ["dry_run_diff", "match_batch"]
+
+Progress = Callable[[str, int, int | None], None]
+
+# Worker-process state, inherited through fork (see module docstring).
+_STATE: dict[str, Any] = {}
+
+
+def _prepare_chunk(records: list[Record]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    schema = _STATE["settings"].schema
+    return [(r.id, r.source_system, schema.row(r.attrs)) for r in records]
+
+
+def _score_chunk(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, ...]:
+    rows: Sequence[Sequence[Any]] = _STATE["rows"]
+    engine: MatchEngine = _STATE["engine"]
+    weight_of = engine.weight
+    floor = engine.review_weight
+    keep_l: list[int] = []
+    keep_r: list[int] = []
+    keep_w: list[float] = []
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        w = weight_of(rows[i], rows[j])
+        if w >= floor:
+            keep_l.append(i)
+            keep_r.append(j)
+            keep_w.append(w)
+    return (np.array(keep_l, dtype=np.int64), np.array(keep_r, dtype=np.int64),
+            np.array(keep_w, dtype=float))
+
+
+def _count_chunk(left: np.ndarray, right: np.ndarray) -> Patterns:
+    return count_patterns(_STATE["settings"], _STATE["rows"], left, right)
+
+
+class _Runner:
+    """Runs chunk jobs inline (workers=1) or in a fork pool with bounded backlog."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: Executor | None = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            )
+
+    def map(self, fn: Callable[..., Any], jobs: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        if self.pool is None:
+            for job in jobs:
+                yield fn(*job)
+            return
+        pending: list[Future[Any]] = []
+        for job in jobs:
+            pending.append(self.pool.submit(fn, *job))
+            if len(pending) >= 2 * self.workers:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def _split(left: np.ndarray, right: np.ndarray, size: int) -> Iterator[tuple[np.ndarray, ...]]:
+    for start in range(0, left.size, size):
+        yield left[start:start + size], right[start:start + size]
+
+
+def match_batch(
+    records: Iterable[Record],
+    settings: MatchSettings,
+    params: ModelParams | None = None,
+    *,
+    constraints: Constraints | Iterable[tuple[str, str]] | None = None,
+    current: Mapping[str, str] | None = None,
+    workers: int = 2,
+    chunk_size: int = 20_000,
+    explain: bool = False,
+    progress: Progress | None = None,
+) -> tuple[BatchResult, ModelParams]:
+    """Match every record of a domain; returns the result and the parameters used.
+
+    Without ``params`` they are trained on these records (return them to store for
+    incremental matching). ``current`` (record id -> cluster id) adds a dry-run diff
+    as ``result.diff``. ``explain`` builds a full ``PairDecision`` for every
+    edge, which is memory-hungry on big domains.
+    """
+    report = progress or (lambda stage, done, total: None)
+    timings: dict[str, float] = {}
+    cons = Constraints.of(constraints)
+    t0 = time.perf_counter()
+
+    # 1. normalise (stream, in parallel)
+    _STATE.clear()
+    _STATE["settings"] = settings
+    ids: list[str] = []
+    sources: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    runner = _Runner(workers)
+    try:
+        iterator = iter(records)
+        jobs = iter(lambda: (list(islice(iterator, chunk_size)),), ([],))
+        for prepared in runner.map(_prepare_chunk, jobs):
+            for rid, src, row in prepared:
+                ids.append(rid)
+                sources.append(src)
+                rows.append(row)
+            report("normalise", len(rows), None)
+    finally:
+        runner.close()
+    n = len(rows)
+    timings["normalise"] = time.perf_counter() - t0
+
+    # 2. block
+    t = time.perf_counter()
+    index = BlockIndex(
+        rows, sources, settings.blocking, link_type=settings.link_type,
+        max_block_size=settings.max_block_size, window=settings.window,
+        sort_position=(settings.schema.positions[settings.window_sort]
+                       if settings.window_sort else None),
+    )
+    timings["block"] = time.perf_counter() - t
+
+    # 3. train (when needed) and score, in workers forked now that rows exist
+    _STATE["rows"] = rows
+    runner = _Runner(workers)
+    try:
+        t = time.perf_counter()
+        if params is None:
+            def counter(left: np.ndarray, right: np.ndarray) -> Patterns:
+                total: Patterns = Patterns()
+                for part in runner.map(_count_chunk, _split(left, right, 25_000)):
+                    total.update(part)
+                return total
+
+            params = estimate_params(settings, rows, sources, index=index,
+                                     counter=counter, progress=report)
+        timings["train"] = time.perf_counter() - t
+        engine = MatchEngine(settings, params)
+        _STATE["engine"] = engine
+        # The pool forked before the engine existed; fork a fresh one that has it.
+        runner.close()
+        runner = _Runner(workers)
+
+        t = time.perf_counter()
+        parts_l, parts_r, parts_w = [], [], []
+        scored = 0
+
+        def jobs_from(chunks: Iterator[PairChunk]) -> Iterator[tuple[np.ndarray, ...]]:
+            nonlocal scored
+            for chunk in chunks:
+                for piece in _split(chunk.left, chunk.right, 50_000):
+                    scored += piece[0].size
+                    yield piece
+
+        for kl, kr, kw in runner.map(_score_chunk, jobs_from(index.pairs())):
+            parts_l.append(kl)
+            parts_r.append(kr)
+            parts_w.append(kw)
+            report("score", scored, None)
+        timings["score"] = time.perf_counter() - t
+    finally:
+        runner.close()
+        _STATE.clear()
+
+    left = np.concatenate(parts_l) if parts_l else np.zeros(0, dtype=np.int64)
+    right = np.concatenate(parts_r) if parts_r else np.zeros(0, dtype=np.int64)
+    weight = np.concatenate(parts_w) if parts_w else np.zeros(0)
+
+    # 4. cluster without chaining
+    t = time.perf_counter()
+    link_only = settings.link_type == "link_only"
+
+    def conflict(i: int, j: int) -> str | None:
+        if cons.forbids(ids[i], ids[j]):
+            return "not_a_match"
+        if link_only and sources[i] == sources[j]:
+            return "same_source"
+        return engine.conflict(rows[i], rows[j])
+
+    # A not-a-match pair must not even count as an edge.
+    if cons.not_a_match and left.size:
+        keep = np.array([not cons.forbids(ids[i], ids[j])
+                         for i, j in zip(left.tolist(), right.tolist(), strict=True)],
+                        dtype=bool)
+        left, right, weight = left[keep], right[keep], weight[keep]
+    outcome = cluster_edges(n, left, right, weight, auto_weight=engine.auto_weight,
+                            conflict=conflict)
+    timings["cluster"] = time.perf_counter() - t
+    report("cluster", len(outcome.clusters), len(outcome.clusters))
+
+    clusters = [[ids[i] for i in members] for members in outcome.clusters]
+    review = [
+        ReviewGroup([ids[i] for i in nodes],
+                    [(ids[i], ids[j], round(probability_from_weight(w), 6), why)
+                     for i, j, w, why in pairs])
+        for nodes, pairs in outcome.review
+    ]
+    decisions: list[PairDecision] = []
+    if explain:
+        cluster_index = {i: k for k, members in enumerate(outcome.clusters) for i in members}
+        for i, j, w in zip(left.tolist(), right.tolist(), weight.tolist(), strict=True):
+            if (i, j) in outcome.blocked:
+                kind, why = PairOutcome.BLOCKED, outcome.blocked[(i, j)]
+            elif cluster_index[i] == cluster_index[j]:
+                kind, why = PairOutcome.AUTO_MERGE, None
+            else:
+                kind, why = engine.outcome(w), None
+                if kind is PairOutcome.AUTO_MERGE:
+                    kind, why = PairOutcome.REVIEW, "not_merged"
+            decisions.append(engine.explain(
+                PreparedRecord(ids[i], sources[i], rows[i]),
+                PreparedRecord(ids[j], sources[j], rows[j]),
+                outcome=kind, reason=why,
+            ))
+    timings["total"] = time.perf_counter() - t0
+    stats: dict[str, Any] = {
+        "records": n,
+        "pairs_scored": scored,
+        "edges_at_or_above_review": int(left.size),
+        "auto_merge_clusters": sum(1 for c in clusters if len(c) > 1),
+        "review_groups": len(review),
+        "blocked_merges": len(outcome.blocked),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+    diff = dry_run_diff(current, clusters) if current is not None else None
+    result = BatchResult(clusters, review, decisions, stats, settings.version,
+                         params.version, diff)
+    return result, params
+
+
+def dry_run_diff(current: Mapping[str, str], clusters: Sequence[Sequence[str]]) -> ClusteringDiff:
+    """Compare a proposed clustering with the current one (record id -> cluster id).
+
+    A merge is a proposed cluster that joins records of several current clusters; a
+    split is a current cluster whose records would end up in several proposed ones.
+    """
+    diff = ClusteringDiff()
+    old_members: dict[str, set[str]] = defaultdict(set)
+    for rid, cid in current.items():
+        old_members[cid].add(rid)
+    new_of: dict[str, int] = {}
+    for k, members in enumerate(clusters):
+        olds = sorted({current[r] for r in members if r in current})
+        diff.new_records.extend(r for r in members if r not in current)
+        for r in members:
+            new_of[r] = k
+        if len(olds) > 1:
+            diff.merges.append({"records": sorted(members), "from_clusters": olds})
+        elif len(olds) == 1 and set(members) == old_members[olds[0]]:
+            diff.unchanged += 1
+    for cid, members in sorted(old_members.items()):
+        parts: dict[int, list[str]] = defaultdict(list)
+        for r in sorted(members):
+            if r in new_of:
+                parts[new_of[r]].append(r)
+        if len(parts) > 1:
+            diff.splits.append({"cluster": cid, "into": list(parts.values())})
+    diff.new_records.sort()
+    return diff

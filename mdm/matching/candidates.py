@@ -1,0 +1,152 @@
+"""Candidate pairs for a whole domain, generated block by block with numpy.
+
+Each rule's keys are hashed to int64 (0 = no key) and sorted; runs of equal hashes are
+blocks. Pairs come out in bounded chunks so a million records never materialise all
+pairs at once. A pair already produced by an earlier rule is dropped (as Splink does),
+so no global "seen" set is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mdm.matching.blocking import BlockingRule
+
+__all__ = ["BlockIndex", "PairChunk"]
+
+
+@dataclass
+class PairChunk:
+    rule: int
+    left: np.ndarray   # int64 row indices
+    right: np.ndarray
+
+
+def _hash_key(key: str | None) -> int:
+    if key is None:
+        return 0
+    h = hash(key)
+    return h if h != 0 else 1
+
+
+class BlockIndex:
+    """Key hashes per rule for rows held in memory, and the pairs they imply."""
+
+    def __init__(
+        self,
+        rows: Sequence[Sequence[Any]],
+        sources: Sequence[str],
+        rules: Sequence[BlockingRule],
+        *,
+        link_type: str = "dedupe_only",
+        max_block_size: int = 500,
+        window: int = 25,
+        sort_position: int | None = None,
+    ) -> None:
+        self.n = len(rows)
+        self.rules = list(rules)
+        self.link_type = link_type
+        self.max_block_size = max_block_size
+        self.window = window
+        self.hashes = np.zeros((len(self.rules), self.n), dtype=np.int64)
+        for r, rule in enumerate(self.rules):
+            self.hashes[r] = np.fromiter(
+                (_hash_key(rule.key(row)) for row in rows), dtype=np.int64, count=self.n
+            )
+        source_codes: dict[str, int] = {}
+        self.sources = np.fromiter(
+            (source_codes.setdefault(s, len(source_codes)) for s in sources),
+            dtype=np.int32, count=self.n,
+        )
+        if sort_position is None:
+            self.sort_rank = np.zeros(self.n, dtype=np.int64)
+        else:
+            values = [("" if row[sort_position] is None else str(row[sort_position]))
+                      for row in rows]
+            # Rank of the sort value: huge blocks are windowed in this order.
+            self.sort_rank = np.argsort(np.argsort(np.array(values, dtype=object),
+                                                   kind="stable"), kind="stable")
+
+    def _rule_runs(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows sorted into blocks for rule r: (order, block starts, block sizes)."""
+        h = self.hashes[r]
+        keyed = np.flatnonzero(h != 0)
+        if keyed.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        order = keyed[np.lexsort((self.sort_rank[keyed], h[keyed]))]
+        hs = h[order]
+        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+        sizes = np.diff(np.r_[starts, hs.size])
+        return order, starts, sizes
+
+    def count_pairs(self, r: int) -> int:
+        """Pairs rule r generates before de-duplication against earlier rules."""
+        _, _, sizes = self._rule_runs(r)
+        small = sizes[sizes <= self.max_block_size]
+        big = sizes[sizes > self.max_block_size]
+        return int((small * (small - 1) // 2).sum() + (big * self.window).sum())
+
+    def pairs(self, chunk_rows: int = 200_000) -> Iterator[PairChunk]:
+        """Every candidate pair exactly once, in chunks of about ``chunk_rows`` rows."""
+        for r in range(len(self.rules)):
+            yield from self.rule_pairs(r, chunk_rows=chunk_rows)
+
+    def rule_pairs(
+        self, r: int, *, chunk_rows: int = 200_000, dedupe_earlier: bool = True
+    ) -> Iterator[PairChunk]:
+        order, starts, sizes = self._rule_runs(r)
+        multi = sizes > 1
+        starts, sizes = starts[multi], sizes[multi]
+        if starts.size == 0:
+            return
+        # Split the block list into chunks of roughly chunk_rows rows.
+        cum = np.cumsum(sizes)
+        bounds = np.searchsorted(cum, np.arange(chunk_rows, cum[-1] + chunk_rows, chunk_rows))
+        first = 0
+        for last in np.unique(np.r_[bounds, starts.size - 1]):
+            if last < first:
+                continue
+            chunk = self._pairs_for_blocks(r, order, starts[first:last + 1],
+                                           sizes[first:last + 1], dedupe_earlier)
+            first = last + 1
+            if chunk is not None:
+                yield chunk
+
+    def _pairs_for_blocks(
+        self, r: int, order: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+        dedupe_earlier: bool,
+    ) -> PairChunk | None:
+        # For each sorted position, how many later positions of its block it pairs with:
+        # all of them in a normal block, the next `window` ones in a huge block.
+        n_pos = int(sizes.sum())
+        pos = np.repeat(starts, sizes) + (
+            np.arange(n_pos) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        )
+        ends = np.repeat(starts + sizes, sizes)
+        after = ends - pos - 1
+        huge = np.repeat(sizes > self.max_block_size, sizes)
+        after = np.where(huge, np.minimum(after, self.window), after)
+        total = int(after.sum())
+        if total == 0:
+            return None
+        left_pos = np.repeat(pos, after)
+        offsets = np.arange(total) - np.repeat(np.cumsum(after) - after, after) + 1
+        left = order[left_pos]
+        right = order[left_pos + offsets]
+        keep = np.ones(total, dtype=bool)
+        if self.link_type == "link_only":
+            keep &= self.sources[left] != self.sources[right]
+        if dedupe_earlier:
+            for q in range(r):
+                hl = self.hashes[q, left]
+                keep &= ~((hl != 0) & (hl == self.hashes[q, right]))
+        if not keep.all():
+            left, right = left[keep], right[keep]
+        if left.size == 0:
+            return None
+        return PairChunk(r, left, right)
