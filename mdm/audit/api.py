@@ -20,7 +20,8 @@ class AuditArgs(ma.Schema):
     domain = ma.fields.String()
     request_id = ma.fields.String()
     action = ma.fields.String()
-    after = ma.fields.Integer(metadata={"description": "Return entries after this id"})
+    after = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2**63 - 1),
+                              metadata={"description": "Return entries after this id"})
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 

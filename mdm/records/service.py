@@ -109,7 +109,8 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("Bad cursor", errors={"cursor": ["Not a cursor from this API."]}) from None
 
@@ -128,7 +129,7 @@ def search_golden(
     status: str | None = None,
     quality_status: str | None = None,
     q: str | None = None,
-    attrs: list[str] | None = None,
+    attr: list[str] | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
@@ -140,7 +141,7 @@ def search_golden(
         conds.append(GoldenRecord.quality_status == quality_status)
     if q:
         conds.append(GoldenRecord.search_name.like(f"%{_escape_like(fold(q))}%", escape="\\"))
-    for spec in attrs or []:
+    for spec in attr or []:
         name, sep, value = spec.partition(":")
         attr = definition.attribute(name)
         if not sep or attr is None:
