@@ -20,6 +20,7 @@ from mdm.audit.service import audit_row
 from mdm.context import RequestContext
 from mdm.db import utcnow
 from mdm.domains.definitions import DomainDefinition
+from mdm.domains.validators import Finding
 from mdm.events.models import ChangeEvent
 from mdm.events.service import event_row
 from mdm.records import survivorship
@@ -114,12 +115,13 @@ class Pending:
 
     def write(self, session: Session) -> None:
         session.flush()
+        # Core inserts: plain executemany, without the ORM's per-row bookkeeping.
         if self.versions:
-            session.execute(insert(GoldenVersion), self.versions)
+            session.execute(insert(GoldenVersion.__table__), self.versions)
         if self.events:
-            session.execute(insert(ChangeEvent), self.events)
+            session.execute(insert(ChangeEvent.__table__), self.events)
         if self.audits:
-            session.execute(insert(AuditEntry), self.audits)
+            session.execute(insert(AuditEntry.__table__), self.audits)
         self.versions, self.events, self.audits = [], [], []
 
 
@@ -134,10 +136,13 @@ def compute(
     definition: DomainDefinition,
     sources: list[survivorship.SourceView],
     overrides: dict[str, survivorship.Override] | None = None,
+    findings: list[Finding] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
     names = [a.name for a in definition.attributes]
     values, provenance = survivorship.survive(names, sources, definition.survivorship, overrides)
-    status = quality_status(f.severity for f in definition.quality_findings(values))
+    if findings is None:
+        findings = definition.quality_findings(values)
+    status = quality_status(f.severity for f in findings)
     return values, provenance, status
 
 

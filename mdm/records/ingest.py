@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -184,84 +185,86 @@ def ingest(
     linker = linker_for(definition)
     decisions = linker.link(session, definition, pending_new, ctx) if pending_new else []
     new_golden_of: list[str] = []
-    new_goldens: dict[str, GoldenRecord] = {}
-    new_sources: list[SourceRecord] = []
+    fresh: dict[str, list[SourceView]] = {}  # new golden id -> its (new) source records
+    findings_of: dict[str, list[Finding]] = {}
+    new_rows: list[dict[str, Any]] = []
     for rec, decision, (pos, values, findings) in zip(pending_new, decisions, new_meta, strict=True):
         gid = _resolve_target(decision, new_golden_of)
         if gid is None:
             gid = new_id()
-            new_goldens[gid] = GoldenRecord(
-                id=gid, domain=domain, status=ACTIVE, version=0, attributes={}, provenance={},
-                quality_status="ok", search_name="", overrides={}, created_at=now,
-                updated_at=now,
-            )
-        else:
+            fresh[gid] = []
+        elif gid not in fresh:
             touched.add(gid)
         new_golden_of.append(gid)
-        sr = SourceRecord(
-            domain=domain,
-            source_system_id=system.id,
-            source_id=rec.source_id,
-            golden_id=gid,
-            attributes=values,
-            content_hash=content_hash(values, True),
-            active=True,
-            quality_status=gold.quality_status(f.severity for f in findings),
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        new_sources.append(sr)
+        invalid = frozenset(f.attribute for f in findings if f.severity == "error")
+        if gid in fresh:
+            fresh[gid].append(SourceView(None, system.code, rec.source_id, values, now, invalid))
+            findings_of[gid] = findings
+        new_rows.append({
+            "domain": domain, "source_system_id": system.id, "source_id": rec.source_id,
+            "golden_id": gid, "attributes": values, "content_hash": content_hash(values, True),
+            "active": True, "quality_status": gold.quality_status(f.severity for f in findings),
+            "version": 1, "created_at": now, "updated_at": now,
+        })
         results[pos].status = CREATED
         results[pos].golden_id = gid
-        changed.append((pos, sr, None, findings))
 
-    session.add_all(new_goldens.values())
-    session.add_all(new_sources)
-    session.flush()  # assigns source record ids
-
-    # Quality findings replace the previous ones of each written source record.
-    if changed:
-        stale_ids = [sr.id for _, sr, before, _ in changed if before is not None]
-        for i in range(0, len(stale_ids), 500):
-            session.query(QualityIssue).filter(
-                QualityIssue.source_record_id.in_(stale_ids[i : i + 500])
-            ).delete(synchronize_session=False)
-        issue_rows = [
-            {"domain": domain, "source_record_id": sr.id, "golden_id": sr.golden_id,
-             "attribute": f.attribute, "rule": f.rule, "severity": f.severity,
-             "message": f.message, "created_at": now}
-            for _, sr, _, findings in changed for f in findings
-        ]
-        if issue_rows:
-            session.execute(insert(QualityIssue), issue_rows)
-        for pos, sr, before, _ in changed:
-            res = results[pos]
-            pending.audits.append(
-                audit_row(ctx, f"source_record.{res.status}", "source_record",
-                          f"{domain}/{system.code}/{sr.source_id}", domain=domain, before=before,
-                          after={"attributes": sr.attributes, "active": sr.active,
-                                 "golden_id": sr.golden_id}, at=now)
-            )
-            if before is not None:
-                touched.add(sr.golden_id)
-
-    # New golden records made of exactly the new source records: compute in memory.
-    fresh: dict[str, list[SourceView]] = {gid: [] for gid in new_goldens}
-    for sr, (_, _, findings) in zip(new_sources, new_meta, strict=True):
-        if sr.golden_id in fresh:
-            invalid = frozenset(f.attribute for f in findings if f.severity == "error")
-            fresh[sr.golden_id].append(gold.view_of(sr, system.code, invalid))
+    # New golden records made only of new source records are computed in memory and
+    # inserted in bulk, complete, before their source records (foreign key order).
+    golden_rows = []
     for gid, views in fresh.items():
-        g = new_goldens[gid]
-        values, provenance, qstatus = gold.compute(definition, views)
-        g.attributes, g.provenance, g.quality_status = values, provenance, qstatus
-        g.search_name = gold.fold(str(values.get(definition.display, "")))
-        g.version = 1
+        # A plain namespace, not an ORM object: it is inserted in bulk below, and ORM
+        # instrumentation costs more than the rest of the row's work.
+        g = SimpleNamespace(id=gid, domain=domain, status=ACTIVE, version=1, overrides={},
+                            created_at=now, updated_at=now, merged_into=None)
+        # A golden record of one source record holds exactly its values, so the source's
+        # quality findings are the golden's: no need to run the rules twice.
+        known = findings_of[gid] if len(views) == 1 else None
+        g.attributes, g.provenance, g.quality_status = gold.compute(definition, views,
+                                                                    findings=known)
+        g.search_name = gold.fold(str(g.attributes.get(definition.display, "")))
+        golden_rows.append({c: getattr(g, c) for c in _GOLDEN_COLUMNS})
         gold.record_version(pending, ctx, g, action="golden.create", event_type="created",
                             before=None, at=now)
+    session.flush()
+    if golden_rows:
+        session.execute(insert(GoldenRecord.__table__), golden_rows)
+    new_ids: list[int] = []
+    if new_rows:
+        session.execute(insert(SourceRecord.__table__), new_rows)
+        new_ids = _ids_of(session, domain, system.id, [r["source_id"] for r in new_rows])
+
+    # Quality findings replace the previous ones of each written source record.
+    stale_ids = [sr.id for _, sr, _, _ in changed]
+    for i in range(0, len(stale_ids), 500):
+        session.query(QualityIssue).filter(
+            QualityIssue.source_record_id.in_(stale_ids[i : i + 500])
+        ).delete(synchronize_session=False)
+    written: list[tuple[int, int, str, str, dict[str, Any], bool, dict[str, Any] | None,
+                        list[Finding]]] = [
+        (pos, sr.id, sr.source_id, sr.golden_id, sr.attributes, sr.active, before, findings)
+        for pos, sr, before, findings in changed
+    ]
+    written += [
+        (pos, rid, row["source_id"], row["golden_id"], row["attributes"], True, None, findings)
+        for (pos, _, findings), rid, row in zip(new_meta, new_ids, new_rows, strict=True)
+    ]
+    issue_rows = [
+        {"domain": domain, "source_record_id": rid, "golden_id": gid, "attribute": f.attribute,
+         "rule": f.rule, "severity": f.severity, "message": f.message, "created_at": now}
+        for _, rid, _, gid, _, _, _, findings in written for f in findings
+    ]
+    if issue_rows:
+        session.execute(insert(QualityIssue.__table__), issue_rows)
+    for pos, _, sid, gid, attrs, active, before, _ in written:
+        pending.audits.append(
+            audit_row(ctx, f"source_record.{results[pos].status}", "source_record",
+                      f"{domain}/{system.code}/{sid}", domain=domain, before=before,
+                      after={"attributes": attrs, "active": active, "golden_id": gid}, at=now)
+        )
+    touched.update(sr.golden_id for _, sr, _, _ in changed)
+
     # Existing golden records that gained, changed or lost a source record: reload and recompute.
-    touched -= set(new_goldens)
     if touched:
         views_by_golden = gold.source_views(session, touched)
         for g in session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(touched)))):
@@ -270,12 +273,31 @@ def ingest(
 
     pending.write(session)
     if pending_new:
-        linker.after_link(session, definition, pending_new, decisions, new_golden_of,
-                          [sr.id for sr in new_sources], ctx)
+        linker.after_link(session, definition, pending_new, decisions, new_golden_of, new_ids, ctx)
     session.commit()
     for res in results:
         RECORDS_INGESTED.labels(domain, res.status).inc()
     return results
+
+
+_GOLDEN_COLUMNS = ("id", "domain", "status", "merged_into", "version", "attributes", "provenance",
+                   "quality_status", "overrides", "search_name", "created_at", "updated_at")
+
+
+def _ids_of(session: Session, domain: str, system_id: int, source_ids: list[str]) -> list[int]:
+    """Ids of freshly inserted source records, in the order of ``source_ids``."""
+    found: dict[str, int] = {}
+    for i in range(0, len(source_ids), 500):
+        found.update(
+            session.execute(
+                select(SourceRecord.source_id, SourceRecord.id).where(
+                    SourceRecord.domain == domain,
+                    SourceRecord.source_system_id == system_id,
+                    SourceRecord.source_id.in_(source_ids[i : i + 500]),
+                )
+            ).all()
+        )
+    return [found[sid] for sid in source_ids]
 
 
 def _resolve_target(decision: LinkDecision, new_golden_of: list[str]) -> str | None:

@@ -144,6 +144,5 @@ def survive(
             "rule": rule,
             "source_system": chosen.source.source_system,
             "source_id": chosen.source.source_id,
-            "source_record_id": chosen.source.source_record_id,
         }
     return values, provenance
