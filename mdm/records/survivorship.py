@@ -121,6 +121,8 @@ def survive(
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Compute golden values and their provenance from the active source records."""
     overrides = overrides or {}
+    if len(sources) == 1 and not overrides:
+        return _single_source(attributes, sources[0], config)
     valid_only = config.get("valid_only", True)
     values: dict[str, Any] = {}
     provenance: dict[str, dict[str, Any]] = {}
@@ -144,5 +146,27 @@ def survive(
             "rule": rule,
             "source_system": chosen.source.source_system,
             "source_id": chosen.source.source_id,
+        }
+    return values, provenance
+
+
+def _single_source(
+    attributes: Sequence[str], source: SourceView, config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """One source record: every rule picks its values, so skip the candidate machinery.
+
+    This is the common case on ingestion (a new record starts its own golden record).
+    """
+    values: dict[str, Any] = {}
+    provenance: dict[str, dict[str, Any]] = {}
+    for attr in attributes:
+        value = source.attributes.get(attr)
+        if value is None:
+            continue
+        values[attr] = value
+        provenance[attr] = {
+            "rule": rule_for(config, attr)[0],
+            "source_system": source.source_system,
+            "source_id": source.source_id,
         }
     return values, provenance
