@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import NotFound
@@ -57,38 +57,73 @@ def _survivors(session: Session, golden_ids: set[str]) -> dict[str, GoldenRecord
     return out
 
 
+_other = aliased(SourceRecord)
+_other_system = aliased(SourceSystem)
+# Built once: statement construction costs more than the indexed query it runs.
+_RESOLVE = (
+    select(SourceRecord.source_id, GoldenRecord.id, GoldenRecord.status,
+           GoldenRecord.merged_into, _other_system.code, _other.source_id, _other.active)
+    .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
+    .join(GoldenRecord, GoldenRecord.id == SourceRecord.golden_id)
+    .join(_other, _other.golden_id == SourceRecord.golden_id)
+    .join(_other_system, _other_system.id == _other.source_system_id)
+    .where(SourceRecord.domain == bindparam("domain"), SourceSystem.code == bindparam("code"),
+           SourceRecord.source_id.in_(bindparam("sids", expanding=True)))
+)
+
+
 def resolve_many(
     session: Session, registry: DomainRegistry, domain: str, keys: list[Key]
 ) -> list[dict[str, Any] | None]:
-    """Resolve up to a thousand keys in a handful of queries; None where a key is unknown."""
+    """Resolve up to a thousand keys; None where a key is unknown.
+
+    One query per source system finds each key's golden record and every source record of
+    that golden record (source records move to the survivor on a merge, so the golden
+    record found this way is current). This is the hot path of downstream systems.
+    """
     registry.get(domain)
-    wanted = list(dict.fromkeys((k.source_system, k.source_id) for k in keys))
+    by_system: dict[str, list[str]] = defaultdict(list)
+    for code, sid in dict.fromkeys((k.source_system, k.source_id) for k in keys):
+        by_system[code].append(sid)
     located: dict[tuple[str, str], str] = {}
-    for i in range(0, len(wanted), 400):
-        chunk = wanted[i : i + 400]
-        for code, sid, gid in session.execute(
-            select(SourceSystem.code, SourceRecord.source_id, SourceRecord.golden_id)
-            .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
-            .where(SourceRecord.domain == domain, tuple_(SourceSystem.code, SourceRecord.source_id).in_(chunk))
-        ):
-            located[(code, sid)] = gid
-    survivors = _survivors(session, set(located.values()))
-    entries = _entries(session, sorted({g.id for g in survivors.values()}))
+    goldens: dict[str, tuple[str, str | None]] = {}
+    entries: dict[str, dict[tuple[str, str], bool]] = defaultdict(dict)
+    for code, sids in by_system.items():
+        for i in range(0, len(sids), 500):
+            rows = session.execute(
+                _RESOLVE, {"domain": domain, "code": code, "sids": sids[i : i + 500]}
+            ).all()
+            for sid, gid, status, merged_into, ocode, osid, oactive in rows:
+                located[(code, sid)] = gid
+                goldens[gid] = (status, merged_into)
+                entries[gid][(ocode, osid)] = oactive
+    # Defensive: a key whose golden record was merged without its records moving still
+    # resolves to the survivor.
+    stale = {gid for gid, (_, merged_into) in goldens.items() if merged_into}
+    survivors = _survivors(session, stale) if stale else {}
+    if survivors:
+        for survivor in {g.id for g in survivors.values()} - set(entries):
+            for e in _entries(session, [survivor]).get(survivor, []):
+                entries[survivor][(e["source_system"], e["source_id"])] = e["active"]
     out: list[dict[str, Any] | None] = []
     for k in keys:
         gid = located.get((k.source_system, k.source_id))
         if gid is None:
             out.append(None)
             continue
-        survivor = survivors[gid]
+        final = survivors[gid].id if gid in survivors else gid
+        status = survivors[gid].status if gid in survivors else goldens[gid][0]
         out.append(
             {
                 "source_system": k.source_system,
                 "source_id": k.source_id,
-                "golden_id": survivor.id,
-                "requested_golden_id": gid if gid != survivor.id else None,
-                "status": survivor.status,
-                "records": entries.get(survivor.id, []),
+                "golden_id": final,
+                "requested_golden_id": gid if gid != final else None,
+                "status": status,
+                "records": [
+                    {"source_system": c, "source_id": s, "active": a}
+                    for (c, s), a in sorted(entries[final].items())
+                ],
             }
         )
     return out
