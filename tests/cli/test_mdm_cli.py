@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 def mdm(database_url, clean_db, tmp_path):
     env = {**os.environ, "MDM_DATABASE_URL": database_url, "MDM_LOG_LEVEL": "WARNING",
-           "MDM_DOMAINS_PATH": str(Path(__file__).parents[1] / "data" / "domains")}
+           "MDM_DOMAINS_PATH": str(Path(__file__).parents[1] / "data" / "domains"),
+           # the processes run this checkout's code, whatever is installed
+           "PYTHONPATH": str(ROOT)}
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run([sys.executable, "-m", "mdm.cli", *args], env=env, cwd=tmp_path,
@@ -96,7 +100,8 @@ def test_load_jsonl_and_unusable_input(mdm, tmp_path) -> None:
 
 def test_db_upgrade_on_a_fresh_sqlite_file(tmp_path) -> None:
     db_file = tmp_path / "fresh.sqlite3"
-    env = {**os.environ, "MDM_DATABASE_URL": f"sqlite:///{db_file}", "MDM_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "MDM_DATABASE_URL": f"sqlite:///{db_file}", "MDM_LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-m", "mdm.cli", "db", "upgrade"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
