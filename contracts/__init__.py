@@ -1,0 +1,1 @@
+"""Data-contract registry: contract versions, the compatibility engine and the `contracts` CLI."""

@@ -1,0 +1,142 @@
+"""The `contracts` command: offline compatibility checks, diffs and changelogs for CI.
+
+Exit codes: 0 compatible (or diff/changelog printed), 1 incompatible, 2 unreadable or invalid
+input, bad configuration, or an unreachable registry (with a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from contracts.compatibility.changelog import changelog_json, changelog_markdown
+from contracts.compatibility.loader import load_contract, read_text
+from contracts.compatibility.modes import check_compatibility, diff_contracts
+from contracts.compatibility.result import Mode
+from contracts.errors import ContractError
+from contracts.registry_client import RegistryClient
+from contracts.reporting import OUTPUTS, render
+from contracts.waivers import Policy, apply_policy, load_policy
+
+FORMATS = ("auto", "jsonschema", "openapi", "asyncapi")
+MODES = [m.value for m in Mode]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="contracts", description="Check data contracts (JSON Schema, OpenAPI, AsyncAPI)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser(
+        "check",
+        help="check NEW against earlier versions (or a registry subject)",
+        description="contracts check OLD [OLDER...] NEW | contracts check FILE --registry URL "
+        "--subject SUBJECT. With several earlier files (oldest first) *_TRANSITIVE modes "
+        "check against all of them.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--mode", type=str.upper, choices=MODES)
+    check.add_argument("--format", choices=FORMATS, default="auto")
+    check.add_argument("--output", choices=OUTPUTS, default="text")
+    check.add_argument("--config", metavar="FILE", help="YAML with level overrides and waivers")
+    check.add_argument("--registry", metavar="URL", help="check against a registry instead")
+    check.add_argument("--subject", help="registry subject (with --registry)")
+
+    diff = commands.add_parser("diff", help="list every change between OLD and NEW (exit 0)")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--format", choices=FORMATS, default="auto")
+    diff.add_argument("--output", choices=OUTPUTS, default="text")
+
+    changelog = commands.add_parser("changelog", help="a changelog between OLD and NEW")
+    changelog.add_argument("old")
+    changelog.add_argument("new")
+    changelog.add_argument("--format", choices=FORMATS, default="auto")
+    changelog.add_argument("--output", choices=("markdown", "json"), default="markdown")
+
+    register = commands.add_parser("register", help="register FILE as a new subject version")
+    register.add_argument("file")
+    register.add_argument("--registry", metavar="URL", required=True)
+    register.add_argument("--subject", required=True)
+    register.add_argument("--format", choices=FORMATS, default="auto")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args, parser)
+    except ContractError as exc:
+        print(f"contracts: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load(path: str, fmt: str) -> object:
+    return load_contract(read_text(path), fmt, source=path)
+
+
+def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    policy = load_policy(args.config) if args.config else Policy()
+    mode = Mode(args.mode) if args.mode else (policy.mode or Mode.BACKWARD)
+    if args.registry:
+        return _check_remote(args, parser)
+    if len(args.files) < 2:
+        parser.error("check needs OLD and NEW files (or --registry URL --subject SUBJECT)")
+    *earlier, new = args.files
+    result = check_compatibility(
+        _load(new, args.format),
+        [_load(path, args.format) for path in earlier],
+        mode,
+        args.format,
+        labels=earlier,
+    )
+    result = apply_policy(result, policy)
+    print(render(result, args.output, earlier[-1], new, all_levels=False))
+    return 0 if result.compatible else 1
+
+
+def _check_remote(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if len(args.files) != 1 or not args.subject:
+        parser.error("with --registry give exactly one FILE and --subject")
+    contract = load_contract(read_text(args.files[0]), args.format, source=args.files[0])
+    verdict = RegistryClient(args.registry).check(args.subject, contract.document, contract.format)
+    print("compatible" if verdict.compatible else "NOT compatible")
+    for message in verdict.messages:
+        print(f"  {message}")
+    return 0 if verdict.compatible else 1
+
+
+def _diff(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    result = diff_contracts(_load(args.old, args.format), _load(args.new, args.format))
+    print(render(result, args.output, args.old, args.new, all_levels=True))
+    return 0
+
+
+def _changelog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    result = diff_contracts(_load(args.old, args.format), _load(args.new, args.format))
+    old, new = Path(args.old).name, Path(args.new).name
+    if args.output == "json":
+        print(changelog_json(result, old, new))
+    else:
+        print(changelog_markdown(result, old, new), end="")
+    return 0
+
+
+def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    contract = load_contract(read_text(args.file), args.format, source=args.file)
+    schema_id = RegistryClient(args.registry).register(
+        args.subject, contract.document, contract.format
+    )
+    print(f"registered {args.file} under {args.subject} (id {schema_id})")
+    return 0
+
+
+_COMMANDS = {"check": _check, "diff": _diff, "changelog": _changelog, "register": _register}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

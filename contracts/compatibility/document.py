@@ -1,0 +1,185 @@
+"""A parsed schema document: its root, its dialect, and cycle-safe, memoised `$ref` resolution.
+
+Every compared node is looked up through the document it came from, so two versions of the same
+`$ref` string resolve against their own roots. Resolved nodes are cached by identity because the
+engines memoise comparisons by node identity (a GitHub-sized OpenAPI file reuses the same
+component schema from hundreds of operations).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote
+
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012, specification_with
+
+from contracts.errors import UnresolvableReference
+
+_ROOT_URI = "urn:contracts:document"
+
+
+class Dialect(StrEnum):
+    DRAFT4 = "draft-04"
+    DRAFT6 = "draft-06"
+    DRAFT7 = "draft-07"
+    DRAFT2019 = "2019-09"
+    DRAFT2020 = "2020-12"
+    OAS30 = "oas-3.0"
+    OAS31 = "oas-3.1"
+
+    @property
+    def ref_siblings_apply(self) -> bool:
+        """Before 2019-09 (and in OpenAPI 3.0) keywords next to `$ref` are ignored."""
+        return self in (Dialect.DRAFT2019, Dialect.DRAFT2020, Dialect.OAS31)
+
+
+_DIALECT_MARKERS = (
+    ("draft-04", Dialect.DRAFT4),
+    ("draft-06", Dialect.DRAFT6),
+    ("draft-07", Dialect.DRAFT7),
+    ("2019-09", Dialect.DRAFT2019),
+    ("2020-12", Dialect.DRAFT2020),
+)
+
+# Keys that never constrain instances; shared by ref-sibling merging and "is this trivial" checks.
+ANNOTATION_KEYS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "id",
+        "$anchor",
+        "$dynamicAnchor",
+        "$comment",
+        "$vocabulary",
+        "$defs",
+        "definitions",
+        "title",
+        "description",
+        "default",
+        "examples",
+        "example",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "xml",
+        "externalDocs",
+        "discriminator",
+        "contentSchema",
+    }
+)
+
+
+def dialect_of(schema: Any, default: Dialect = Dialect.DRAFT2020) -> Dialect:
+    if isinstance(schema, dict):
+        declared = schema.get("$schema")
+        if isinstance(declared, str):
+            for marker, dialect in _DIALECT_MARKERS:
+                if marker in declared:
+                    return dialect
+    return default
+
+
+class SchemaDocument:
+    """One document (a JSON Schema, or an API description holding schemas)."""
+
+    def __init__(self, root: Any, dialect: Dialect, source: str | None = None) -> None:
+        self.root = root
+        self.dialect = dialect
+        self.source = source
+        self._resolved: dict[int, Any] = {}
+        self._pointers: dict[str, Any] = {}
+        self._keepalive: list[Any] = []  # synthetic nodes must outlive the id()-keyed caches
+        self._resolver: Any = None
+
+    def resolve(self, node: Any) -> Any:
+        """Follow `$ref` chains from `node`; nodes without `$ref` come back unchanged."""
+        if not isinstance(node, dict) or "$ref" not in node:
+            return node
+        cached = self._resolved.get(id(node))
+        if cached is not None:
+            return cached
+        seen: set[int] = set()
+        current = node
+        while isinstance(current, dict) and isinstance(current.get("$ref"), str):
+            if id(current) in seen:
+                raise UnresolvableReference(
+                    f"$ref chain loops without reaching a schema at {node['$ref']!r}",
+                    source=self.source,
+                )
+            seen.add(id(current))
+            target = self.lookup(current["$ref"])
+            siblings = self._constraining_siblings(current)
+            if siblings:
+                # 2019-09+: siblings apply together with the target. A shallow merge is close
+                # enough for contracts (siblings rarely collide with the target's keywords).
+                merged = dict(target) if isinstance(target, dict) else {}
+                if target is False:
+                    merged = {"not": {}}
+                merged.update(siblings)
+                self._keepalive.append(merged)
+                target = merged
+            current = target
+        self._resolved[id(node)] = current
+        return current
+
+    def _constraining_siblings(self, node: dict[str, Any]) -> dict[str, Any]:
+        if len(node) == 1 or not self.dialect.ref_siblings_apply:
+            return {}
+        return {
+            k: v
+            for k, v in node.items()
+            if k != "$ref" and k not in ANNOTATION_KEYS and not k.startswith("x-")
+        }
+
+    def lookup(self, ref: str) -> Any:
+        if ref == "#" or ref.startswith("#/"):
+            cached = self._pointers.get(ref)
+            if cached is None:
+                cached = self._pointer(ref)
+                self._pointers[ref] = cached
+            return cached
+        try:
+            return self._registry_resolver().lookup(ref).contents
+        except Unresolvable as exc:
+            raise UnresolvableReference(
+                f"$ref {ref!r} cannot be resolved inside the document", source=self.source
+            ) from exc
+
+    def _pointer(self, ref: str) -> Any:
+        node = self.root
+        for raw in ref[2:].split("/") if ref != "#" else ():
+            part = unquote(raw).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise UnresolvableReference(f"$ref {ref!r} points nowhere", source=self.source)
+        return node
+
+    def _registry_resolver(self) -> Any:
+        if self._resolver is None:
+            spec = specification_with(
+                self.root.get("$schema", "") if isinstance(self.root, dict) else "",
+                default=DRAFT202012,
+            )
+            resource = spec.create_resource(self.root)
+            base = resource.id() or _ROOT_URI
+            self._resolver = Registry().with_resource(base, resource).resolver(base_uri=base)
+        return self._resolver
+
+    def check_references(self, node: Any | None = None) -> None:
+        """Raise UnresolvableReference for the first `$ref` that points nowhere."""
+        stack = [self.root if node is None else node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, dict):
+                ref = current.get("$ref")
+                if isinstance(ref, str):
+                    self.lookup(ref)
+                stack.extend(v for v in current.values() if isinstance(v, dict | list))
+            elif isinstance(current, list):
+                stack.extend(v for v in current if isinstance(v, dict | list))

@@ -1,0 +1,208 @@
+"""Turn text or parsed data into a validated `Contract`: parse, detect the format, validate.
+
+Everything that makes a document unjudgeable raises a `ContractError` here, before any engine
+runs, so the engines can assume well-formed input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import exceptions as js_exceptions
+from jsonschema import validators as js_validators
+
+from contracts.compatibility.document import Dialect, SchemaDocument, dialect_of
+from contracts.compatibility.result import Format
+from contracts.errors import (
+    InvalidDocument,
+    UnreadableDocument,
+    UnsupportedFormat,
+)
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+_VALIDATORS = {
+    Dialect.DRAFT4: js_validators.Draft4Validator,
+    Dialect.DRAFT6: js_validators.Draft6Validator,
+    Dialect.DRAFT7: js_validators.Draft7Validator,
+    Dialect.DRAFT2019: js_validators.Draft201909Validator,
+    Dialect.DRAFT2020: js_validators.Draft202012Validator,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A validated contract document."""
+
+    format: Format
+    document: Any
+    dialect: Dialect
+    source: str | None = None
+
+    def schema_document(self) -> SchemaDocument:
+        return SchemaDocument(self.document, self.dialect, self.source)
+
+
+def read_text(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableDocument(f"cannot read file: {exc}", source=str(path)) from exc
+
+
+def parse_text(text: str | bytes, source: str | None = None) -> Any:
+    """JSON first (fast, exact numbers), then YAML (a superset for our purposes)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableDocument("not UTF-8 text", source=source) from exc
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "invalid syntax"
+        raise UnreadableDocument(f"neither JSON nor YAML ({reason})", source=source) from exc
+    if data is None or isinstance(data, str | int | float):
+        raise UnreadableDocument("neither a JSON nor a YAML document", source=source)
+    return data
+
+
+def detect_format(document: Any) -> Format:
+    if isinstance(document, dict):
+        if "openapi" in document or "swagger" in document:
+            return Format.OPENAPI
+        if "asyncapi" in document:
+            return Format.ASYNCAPI
+    return Format.JSONSCHEMA
+
+
+def load_contract(
+    data: Any,
+    fmt: Format | str | None = "auto",
+    source: str | None = None,
+) -> Contract:
+    """Parse (if text), detect the format (if "auto") and validate a contract document."""
+    if isinstance(data, Contract):
+        return data
+    document = parse_text(data, source) if isinstance(data, str | bytes) else data
+    chosen = detect_format(document) if fmt in (None, "auto") else Format(fmt)
+    contract = _LOADERS[chosen](document, source)
+    refs = _refs_in_json_text(data) if isinstance(data, str) else None
+    if refs is None:
+        contract.schema_document().check_references()
+    else:
+        doc = contract.schema_document()
+        for ref in refs:
+            doc.lookup(ref)
+    return contract
+
+
+# `"$ref": "..."` as JSON writes it, for refs without escapes (all real ones we have seen).
+_JSON_REF = re.compile(r'"\$ref"\s*:\s*"([^"\\]*)"')
+
+
+def _refs_in_json_text(text: str) -> set[str] | None:
+    """All `$ref` values of a JSON text without walking the parsed tree.
+
+    None when the text is YAML or when some `$ref` did not match the simple pattern (escapes,
+    a "$ref" inside a string): the caller then walks the tree. 20 ms instead of 200 ms on a
+    13 MB description.
+    """
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    found = _JSON_REF.findall(text)
+    if len(found) != text.count('"$ref"'):
+        return None
+    return set(found)
+    try:
+        return {json.loads(f'"{raw}"') for raw in set(_JSON_REF.findall(text))}
+    except ValueError:
+        return None
+
+
+def _load_jsonschema(document: Any, source: str | None) -> Contract:
+    if not isinstance(document, dict | bool):
+        raise InvalidDocument("a JSON Schema must be an object or a boolean", source=source)
+    dialect = dialect_of(document)
+    declared = document.get("$schema") if isinstance(document, dict) else None
+    validator = js_validators.validator_for(document, default=None)  # type: ignore[arg-type]
+    if validator is None:
+        if declared is not None and not (
+            isinstance(declared, str) and any(m in declared for m in _MARKERS)
+        ):
+            raise UnsupportedFormat(f"unknown $schema {declared!r}", source=source)
+        validator = _VALIDATORS[dialect]
+    try:
+        validator.check_schema(document)
+    except js_exceptions.SchemaError as exc:
+        where = "/" + "/".join(str(p) for p in exc.absolute_path) if exc.absolute_path else "/"
+        raise InvalidDocument(
+            f"not a valid JSON Schema at {where}: {exc.message}", source=source
+        ) from exc
+    return Contract(Format.JSONSCHEMA, document, dialect, source)
+
+
+_MARKERS = ("draft-04", "draft-06", "draft-07", "2019-09", "2020-12")
+
+
+def _load_openapi(document: Any, source: str | None) -> Contract:
+    if not isinstance(document, dict):
+        raise InvalidDocument("an OpenAPI document must be an object", source=source)
+    if "swagger" in document:
+        raise UnsupportedFormat("Swagger 2.0 is not supported; convert to OpenAPI 3", source=source)
+    version = str(document.get("openapi", ""))
+    if version.startswith("3.0"):
+        dialect = Dialect.OAS30
+    elif version.startswith("3.1"):
+        dialect = Dialect.OAS31
+    else:
+        raise UnsupportedFormat(f"OpenAPI version {version!r} (3.0 and 3.1 only)", source=source)
+    _require_mapping(document, "info", source)
+    paths = document.get("paths")
+    if dialect is Dialect.OAS30 or paths is not None:
+        _require_mapping(document, "paths", source)
+    for path, item in (paths or {}).items():
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise InvalidDocument(f"path {path!r} must start with '/'", source=source)
+        if not isinstance(item, dict):
+            raise InvalidDocument(f"path item {path!r} must be an object", source=source)
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if operation is not None and not isinstance(operation, dict):
+                raise InvalidDocument(f"{method.upper()} {path} must be an object", source=source)
+    return Contract(Format.OPENAPI, document, dialect, source)
+
+
+def _load_asyncapi(document: Any, source: str | None) -> Contract:
+    if not isinstance(document, dict):
+        raise InvalidDocument("an AsyncAPI document must be an object", source=source)
+    version = str(document.get("asyncapi", ""))
+    if not (version.startswith("2.") or version.startswith("3.0")):
+        raise UnsupportedFormat(f"AsyncAPI version {version!r} (2.x and 3.0 only)", source=source)
+    _require_mapping(document, "info", source)
+    if version.startswith("2."):
+        _require_mapping(document, "channels", source)
+    elif "channels" in document and not isinstance(document["channels"], dict):
+        raise InvalidDocument("'channels' must be an object", source=source)
+    return Contract(Format.ASYNCAPI, document, Dialect.DRAFT7, source)
+
+
+def _require_mapping(document: dict[str, Any], key: str, source: str | None) -> None:
+    if not isinstance(document.get(key), dict):
+        raise InvalidDocument(f"'{key}' is missing or not an object", source=source)
+
+
+_LOADERS = {
+    Format.JSONSCHEMA: _load_jsonschema,
+    Format.OPENAPI: _load_openapi,
+    Format.ASYNCAPI: _load_asyncapi,
+}

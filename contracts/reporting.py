@@ -1,0 +1,105 @@
+"""Render a CompatibilityResult for people and CI systems: text, JSON, markdown, JUnit, GitHub."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from contracts.compatibility.changelog import changelog_markdown
+from contracts.compatibility.result import Change, CompatibilityResult, Level
+
+OUTPUTS = ("text", "json", "markdown", "junit", "github")
+
+
+def render(result: CompatibilityResult, output: str, old: str, new: str, all_levels: bool) -> str:
+    if output == "json":
+        return json.dumps(result.to_dict(), indent=2)
+    if output == "markdown":
+        return changelog_markdown(result, old, new)
+    if output == "junit":
+        return junit(result, new)
+    if output == "github":
+        return github(result, new)
+    return text(result, all_levels)
+
+
+def _visible(result: CompatibilityResult, all_levels: bool) -> list[Change]:
+    return [c for c in result.changes if all_levels or c.level is not Level.INFO]
+
+
+def text(result: CompatibilityResult, all_levels: bool = False) -> str:
+    counts = Counter(c.level.value for c in result.changes if not c.waived)
+    waived = sum(1 for c in result.changes if c.waived)
+    verdict = "compatible" if result.compatible else "NOT compatible"
+    summary = ", ".join(f"{counts.get(level.value, 0)} {level.value}" for level in Level)
+    lines = [f"{result.mode.value}: {verdict} ({summary}{f', {waived} waived' if waived else ''})"]
+    for change in _visible(result, all_levels):
+        level = "WAIVED" if change.waived else change.level.value.upper()
+        extra = []
+        if change.direction is not None:
+            extra.append(change.direction.value)
+        if change.against:
+            extra.append(f"vs {change.against}")
+        suffix = f" [{', '.join(extra)}]" if extra else ""
+        lines.append(f"  {level:<8} {change.rule}  {change.path or '/'}{suffix}")
+        lines.append(f"           {change.message}")
+        if change.waived:
+            lines.append(f"           waived: {change.waived}")
+    return "\n".join(lines)
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(result: CompatibilityResult, file: str) -> str:
+    """GitHub Actions workflow commands, one per breaking change or warning."""
+    lines = []
+    for change in result.changes:
+        if change.waived or change.level is Level.INFO:
+            continue
+        command = "error" if change.level is Level.BREAKING else "warning"
+        props = f"file={_escape_property(file)},title={_escape_property(change.rule)}"
+        message = _escape_data(f"{change.path or '/'}: {change.message}")
+        lines.append(f"::{command} {props}::{message}")
+    if not lines:
+        lines.append(f"::notice file={_escape_property(file)}::compatible ({result.mode.value})")
+    return "\n".join(lines)
+
+
+def junit(result: CompatibilityResult, file: str) -> str:
+    """A JUnit XML testsuite: one testcase per breaking change or warning, or one passing case."""
+    reported = [c for c in result.changes if c.level is not Level.INFO]
+    failures = [c for c in reported if c.blocking]
+    suite = ET.Element(
+        "testsuite",
+        name=f"contracts {file}",
+        tests=str(max(len(reported), 1)),
+        failures=str(len(failures)),
+        errors="0",
+        skipped=str(sum(1 for c in reported if c.waived)),
+    )
+    for change in reported:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"contracts.{result.mode.value}",
+            name=f"{change.rule} {change.path or '/'}",
+        )
+        if change.blocking:
+            failure = ET.SubElement(case, "failure", message=change.message, type=change.rule)
+            failure.text = change.message
+        elif change.waived:
+            ET.SubElement(case, "skipped", message=f"waived: {change.waived}")
+        else:
+            ET.SubElement(case, "system-out").text = f"warning: {change.message}"
+    if not reported:
+        ET.SubElement(
+            suite, "testcase", classname=f"contracts.{result.mode.value}", name="compatible"
+        )
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True)

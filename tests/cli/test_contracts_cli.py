@@ -1,0 +1,220 @@
+"""The `contracts` CLI end to end on temp files: exit codes, output formats, waivers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from contracts.cli import main
+
+OLD = {"type": "object", "properties": {"amount": {"type": "number"}}}
+NARROWED = {"type": "object", "properties": {"amount": {"type": "integer"}}}
+WIDENED = {"type": "object", "properties": {"amount": {"type": ["number", "null"]}}}
+
+
+@pytest.fixture()
+def files(tmp_path: Path):
+    def write(name: str, content) -> str:
+        path = tmp_path / name
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        return str(path)
+
+    return write
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compatible_exits_0(files, capsys):
+    code, out, _ = run(capsys, "check", files("old.json", OLD), files("new.json", WIDENED))
+    assert code == 0 and "compatible" in out
+
+
+def test_incompatible_exits_1_and_names_the_rule(files, capsys):
+    code, out, _ = run(capsys, "check", files("old.json", OLD), files("new.json", NARROWED))
+    assert code == 1 and "TYPE_NARROWED" in out
+
+
+def test_mode_option(files, capsys):
+    old, new = files("old.json", OLD), files("new.json", NARROWED)
+    assert run(capsys, "check", old, new, "--mode", "FORWARD")[0] == 0
+    assert run(capsys, "check", old, new, "--mode", "none")[0] == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{broken", '{"type": "strin"}', '{"type": "object", "properties": {"a": {"$ref": "#/nope"}}}'],
+)
+def test_invalid_input_exits_2_with_one_line_reason(files, capsys, content):
+    code, out, err = run(capsys, "check", files("old.json", OLD), files("new.json", content))
+    assert code == 2
+    assert err.startswith("contracts: error:") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_missing_file_exits_2(files, capsys):
+    code, _, err = run(capsys, "check", files("old.json", OLD), "/nonexistent/new.json")
+    assert code == 2 and "cannot read" in err
+
+
+def test_json_output_shape(files, capsys):
+    code, out, _ = run(
+        capsys, "check", files("o.json", OLD), files("n.yaml", NARROWED), "--output", "json"
+    )
+    data = json.loads(out)
+    assert code == 1
+    assert set(data) == {"compatible", "mode", "changes"}
+    assert data["compatible"] is False and data["mode"] == "BACKWARD"
+    change = data["changes"][0]
+    assert {"rule", "level", "path", "message"} <= set(change)
+    assert change["path"] == "/properties/amount/type"
+
+
+def test_github_output(files, capsys):
+    new = files("new.json", NARROWED)
+    _, out, _ = run(capsys, "check", files("old.json", OLD), new, "--output", "github")
+    assert out.startswith(f"::error file={new},title=TYPE_NARROWED::")
+
+
+def test_junit_output(files, capsys):
+    _, out, _ = run(
+        capsys, "check", files("old.json", OLD), files("new.json", NARROWED), "--output", "junit"
+    )
+    suite = ET.fromstring(out.split("?>", 1)[1])
+    assert suite.tag == "testsuite" and suite.get("failures") == "1"
+    assert suite.find("testcase/failure") is not None
+
+
+def test_markdown_output(files, capsys):
+    _, out, _ = run(
+        capsys, "check", files("old.json", OLD), files("new.json", NARROWED), "--output", "markdown"
+    )
+    assert "## Breaking changes" in out
+
+
+def test_diff_always_exits_0(files, capsys):
+    code, out, _ = run(capsys, "diff", files("old.json", OLD), files("new.json", NARROWED))
+    assert code == 0 and "TYPE_NARROWED" in out
+
+
+@pytest.mark.parametrize("output", ["markdown", "json"])
+def test_changelog(files, capsys, output):
+    code, out, _ = run(
+        capsys, "changelog", files("old.json", OLD), files("new.json", NARROWED), "--output", output
+    )
+    assert code == 0
+    if output == "json":
+        assert json.loads(out)["summary"]["breaking"] == 1
+    else:
+        assert out.startswith("# Changes from `old.json` to `new.json`")
+
+
+def test_active_waiver_passes(files, capsys):
+    config = files(
+        "policy.yaml",
+        "waivers:\n  - rule: TYPE_NARROWED\n    path: /properties/amount/*\n"
+        "    reason: migrating amounts to minor units (FIN-42)\n    expires: 2999-01-31\n",
+    )
+    code, out, _ = run(
+        capsys, "check", files("o.json", OLD), files("n.json", NARROWED), "--config", config
+    )
+    assert code == 0 and "WAIVED" in out
+
+
+def test_expired_waiver_fails_naming_it(files, capsys):
+    config = files(
+        "policy.yaml",
+        "waivers:\n  - rule: TYPE_NARROWED\n    path: '*'\n"
+        "    reason: old excuse\n    expires: 2020-01-31\n",
+    )
+    code, out, _ = run(
+        capsys, "check", files("o.json", OLD), files("n.json", WIDENED), "--config", config
+    )
+    assert code == 1 and "WAIVER_EXPIRED" in out and "2020-01-31" in out
+
+
+def test_waiver_without_reason_is_invalid_config(files, capsys):
+    config = files("policy.yaml", "waivers:\n  - rule: TYPE_NARROWED\n    expires: 2999-01-31\n")
+    code, _, err = run(
+        capsys, "check", files("o.json", OLD), files("n.json", NARROWED), "--config", config
+    )
+    assert code == 2 and "reason" in err
+
+
+def test_level_override_in_config(files, capsys):
+    config = files("policy.yaml", "levels:\n  TYPE_NARROWED: warning\n")
+    code, _, _ = run(
+        capsys, "check", files("o.json", OLD), files("n.json", NARROWED), "--config", config
+    )
+    assert code == 0
+
+
+def test_transitive_with_several_earlier_files(files, capsys):
+    v1 = files("v1.json", {"type": "string", "maxLength": 5})
+    v2 = files("v2.json", {"type": "string", "maxLength": 8})
+    v3 = files("v3.json", {"type": "string", "maxLength": 8})
+    assert run(capsys, "check", v1, v2, v3, "--mode", "FORWARD")[0] == 0
+    assert run(capsys, "check", v1, v2, v3, "--mode", "FORWARD_TRANSITIVE")[0] == 1
+
+
+def test_openapi_files(files, capsys):
+    def api(schema):
+        return {
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/x": {
+                    "get": {
+                        "responses": {
+                            "200": {
+                                "description": "ok",
+                                "content": {"application/json": {"schema": schema}},
+                            }
+                        }
+                    }
+                }
+            },
+        }
+
+    old = files(
+        "old.json",
+        api({"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}),
+    )
+    new = files("new.json", api({"type": "object", "properties": {"id": {"type": "string"}}}))
+    code, out, _ = run(capsys, "check", old, new, "--output", "json")
+    assert code == 1
+    assert "response-property-required-attribute-removed" in out
+
+
+def test_check_needs_two_files_without_registry(files, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["check", files("o.json", OLD)])
+    assert caught.value.code == 2
+
+
+def test_module_entry_point_runs_as_subprocess(files):
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contracts.cli",
+            "check",
+            files("o.json", OLD),
+            files("n.json", NARROWED),
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert json.loads(completed.stdout)["compatible"] is False
