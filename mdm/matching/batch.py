@@ -8,6 +8,8 @@ which bounds memory whatever the number of candidate pairs.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import multiprocessing
 import time
 from collections import defaultdict
@@ -110,7 +112,7 @@ def match_batch(
     constraints: Constraints | Iterable[tuple[str, str]] | None = None,
     current: Mapping[str, str] | None = None,
     workers: int = 2,
-    chunk_size: int = 20_000,
+    chunk_size: int = 5_000,
     explain: bool = False,
     progress: Progress | None = None,
 ) -> tuple[BatchResult, ModelParams]:
@@ -121,6 +123,32 @@ def match_batch(
     as ``result.diff``. ``explain`` builds a full ``PairDecision`` for every
     edge, which is memory-hungry on big domains.
     """
+    # Millions of live row tuples make every cyclic-GC pass walk them all (quadratic
+    # slow-down) and, in forked workers, dirty the shared pages. Rows hold no cycles.
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _match_batch(records, settings, params, constraints=constraints,
+                            current=current, workers=workers, chunk_size=chunk_size,
+                            explain=explain, progress=progress)
+    finally:
+        gc.unfreeze()
+        if gc_enabled:
+            gc.enable()
+
+
+def _match_batch(
+    records: Iterable[Record],
+    settings: MatchSettings,
+    params: ModelParams | None,
+    *,
+    constraints: Constraints | Iterable[tuple[str, str]] | None,
+    current: Mapping[str, str] | None,
+    workers: int,
+    chunk_size: int,
+    explain: bool,
+    progress: Progress | None,
+) -> tuple[BatchResult, ModelParams]:
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
     cons = Constraints.of(constraints)
@@ -132,11 +160,19 @@ def match_batch(
     ids: list[str] = []
     sources: list[str] = []
     rows: list[tuple[Any, ...]] = []
+    iterator = iter(records)
+    # The first chunk runs here: it loads phone/tax/country metadata once, before the
+    # fork, instead of once per worker.
+    first = list(islice(iterator, min(chunk_size, 500)))
     runner = _Runner(workers)
     try:
-        iterator = iter(records)
-        jobs = iter(lambda: (list(islice(iterator, chunk_size)),), ([],))
-        for prepared in runner.map(_prepare_chunk, jobs):
+        jobs = itertools.chain(
+            [(first,)], iter(lambda: (list(islice(iterator, chunk_size)),), ([],))
+        )
+        for prepared in itertools.chain(
+            [_prepare_chunk(first)],
+            runner.map(_prepare_chunk, itertools.islice(jobs, 1, None)),
+        ):
             for rid, src, row in prepared:
                 ids.append(rid)
                 sources.append(src)
@@ -159,6 +195,7 @@ def match_batch(
 
     # 3. train (when needed) and score, in workers forked now that rows exist
     _STATE["rows"] = rows
+    gc.freeze()
     runner = _Runner(workers)
     try:
         t = time.perf_counter()
@@ -174,6 +211,7 @@ def match_batch(
         timings["train"] = time.perf_counter() - t
         engine = MatchEngine(settings, params)
         _STATE["engine"] = engine
+        gc.freeze()
         # The pool forked before the engine existed; fork a fresh one that has it.
         runner.close()
         runner = _Runner(workers)

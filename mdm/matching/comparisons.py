@@ -48,7 +48,8 @@ class Comparison(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Comparison.registry[cls.type_name] = cls
+        if "type_name" in cls.__dict__:  # abstract helpers have none
+            Comparison.registry[cls.type_name] = cls
 
     @property
     def features(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 __all__ = [
@@ -23,14 +23,14 @@ __all__ = [
 ]
 
 
-class PairOutcome(str, Enum):
+class PairOutcome(StrEnum):
     AUTO_MERGE = "auto_merge"      # at or above the auto-merge threshold
     REVIEW = "review"              # between review and auto-merge thresholds
     NO_MATCH = "no_match"          # below the review threshold
     BLOCKED = "blocked"            # would merge, but conflicts with a cluster member
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     MERGE = "merge"
     REVIEW = "review"
     NEW = "new"

@@ -168,16 +168,19 @@ _ABBREVIATIONS: dict[str, str] = {
     "und": "and",
     "et": "and",
 }
+_ABBREVIATIONS = {fold_text(k): v for k, v in _ABBREVIATIONS.items()}
 _STOPWORDS = frozenset({"the"})
 
 
-def _legal_form_table() -> list[tuple[tuple[str, ...], str]]:
-    table = []
+def _legal_form_table() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """Spellings indexed by their last word, longest first ("gmbh co kg" before "kg")."""
+    table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for canonical, spellings in _LEGAL_FORMS.items():
         for spelling in spellings:
-            table.append((tuple(fold_text(spelling).split()), canonical))
-    # Longest spelling first so "gmbh co kg" wins over "kg".
-    table.sort(key=lambda item: -len(item[0]))
+            words = tuple(fold_text(spelling).split())
+            table.setdefault(words[-1], []).append((words, canonical))
+    for entries in table.values():
+        entries.sort(key=lambda item: -len(item[0]))
     return table
 
 
@@ -205,13 +208,13 @@ def normalize_company_name(value: str | None) -> CompanyName:
         return CompanyName(None, None)
     tokens = fold_text(value).split()
     legal_form = None
-    for spelling, canonical in _LEGAL_FORM_TABLE:
+    for spelling, canonical in _LEGAL_FORM_TABLE.get(tokens[-1], ()) if tokens else ():
         n = len(spelling)
         if len(tokens) > n and tuple(tokens[-n:]) == spelling:
             tokens = tokens[:-n]
             legal_form = canonical
             break
-    else:
+    if legal_form is None:
         if len(tokens) > 1 and tokens[0] in _PREFIX_LEGAL_FORMS:
             legal_form = _PREFIX_LEGAL_FORMS[tokens[0]]
             tokens = tokens[1:]
@@ -234,6 +237,8 @@ _STREET_WORDS: dict[str, str] = {
     "viale": "vle", "piazza": "p", "calle": "c", "avenida": "av", "rua": "r",
     "rue": "r", "chaussee": "ch", "north": "n", "south": "s", "east": "e", "west": "w",
 }
+# Keys go through the same folding as the input ("avenue" folds to "avenu").
+_STREET_WORDS = {fold_text(k): v for k, v in _STREET_WORDS.items()}
 # German compounds: "Hauptstraße" / "Hauptstr." -> "hauptstr".
 _STREET_SUFFIX = re.compile(r"(?<=[a-z])(strasse|str)$")
 
@@ -338,12 +343,21 @@ def _is_country(code: str) -> bool:
     return pycountry.countries.get(alpha_2=code) is not None
 
 
+@lru_cache(maxsize=65536)
 def normalize_iban(value: str | None) -> TaxId:
     """Compact IBAN and its checksum validity (same shape as a tax id)."""
     if not value:
         return TaxId(None, False)
     compact = stdnum_iban.compact(str(value))
-    return TaxId(compact or None, bool(compact) and stdnum_iban.is_valid(compact))
+    if not compact:
+        return TaxId(None, False)
+    try:
+        # The per-country BBAN registry check costs ~10x the checksum; skip it.
+        stdnum_iban.validate(compact, check_country=False)
+        valid = True
+    except ValidationError:
+        valid = False
+    return TaxId(compact, valid)
 
 
 def normalize_bic(value: str | None) -> str | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 __all__ = ["Outcome", "Rule", "RuleTest", "TESTS"]
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     MATCH = "match"
     NON_MATCH = "non_match"
 

@@ -12,9 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mdm.matching.blocking import BlockingRule
+from mdm.matching.blocking import BlockingRule, blocking_keys
 from mdm.matching.comparisons import Comparison, comparison_from_dict
 from mdm.matching.features import FeatureSchema, FeatureSpec
+from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.rules import Rule
 
 __all__ = ["LINK_TYPES", "MatchSettings", "Thresholds", "TrainingSettings"]
@@ -138,6 +139,16 @@ class MatchSettings:
             ).hexdigest()[:12]
             self._version = f"{self.label}+{digest}" if self.label else digest
         return self._version
+
+    def prepare(self, record: Record | PreparedRecord) -> PreparedRecord:
+        """Normalise a record into this domain's feature row."""
+        if isinstance(record, PreparedRecord):
+            return record
+        return self.schema.prepare(record)
+
+    def blocking_keys(self, record: Record | PreparedRecord) -> list[str]:
+        """Keys for the hub's blocking index: two records sharing any key are candidates."""
+        return blocking_keys(self.prepare(record), self.blocking)
 
     def comparisons_using(self, features: set[str]) -> set[str]:
         """Names of comparisons that read any of ``features``."""

@@ -1,0 +1,215 @@
+"""Default match settings for the built-in finance domains, as plain dicts.
+
+Embed ``DEFAULT_SETTINGS[domain]`` as the ``match`` block of a domain definition;
+``MatchSettings.from_dict`` accepts it unchanged. Thresholds are probabilities.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from mdm.matching.blocking import block_on
+
+__all__ = ["DEFAULT_SETTINGS", "default_settings"]
+
+
+def _rule(name: str, outcome: str, *tests: tuple[str, str]) -> dict[str, Any]:
+    return {"name": name, "outcome": outcome,
+            "when": [{"feature": f, "test": t} for f, t in tests]}
+
+
+def _party(version: str) -> dict[str, Any]:
+    """Suppliers and customers: organisations identified by name, tax id and address."""
+    return {
+        "version": version,
+        "link_type": "link_and_dedupe",
+        "features": [
+            {"name": "name", "from": "name", "normalizer": "company_name"},
+            {"name": "country", "from": "country", "normalizer": "country"},
+            {"name": "tax_id", "from": "tax_id", "normalizer": "tax_id",
+             "country_from": "country"},
+            {"name": "street", "from": "street", "normalizer": "street"},
+            {"name": "postcode", "from": "postal_code", "normalizer": "postcode"},
+            {"name": "city", "from": "city", "normalizer": "text"},
+            {"name": "phone", "from": "phone", "normalizer": "phone",
+             "country_from": "country"},
+            {"name": "email_domain", "from": "email", "normalizer": "email_domain"},
+            {"name": "website", "from": "website", "normalizer": "website_domain"},
+            {"name": "iban", "from": "iban", "normalizer": "iban"},
+            {"name": "duns", "from": "duns", "normalizer": "code"},
+        ],
+        "comparisons": [
+            {"type": "TokenSetAtThresholds", "feature": "name",
+             "thresholds": [0.92, 0.85, 0.7]},
+            {"type": "ExactMatch", "feature": "name.legal_form", "name": "legal_form"},
+            {"type": "IdentifierComparison", "feature": "tax_id"},
+            {"type": "TokenSetAtThresholds", "feature": "street", "thresholds": [0.9, 0.7]},
+            {"type": "LevenshteinAtThresholds", "feature": "postcode", "thresholds": [1]},
+            {"type": "JaroWinklerAtThresholds", "feature": "city", "thresholds": [0.9]},
+            {"type": "LevenshteinAtThresholds", "feature": "phone", "thresholds": [1]},
+            {"type": "ExactMatch", "feature": "email_domain"},
+            {"type": "ExactMatch", "feature": "website"},
+            {"type": "IdentifierComparison", "feature": "iban"},
+            {"type": "ExactMatch", "feature": "duns"},
+        ],
+        "blocking": [
+            block_on("tax_id"),
+            block_on("country", ("name", "first_token")),
+            block_on("country", ("name", "longest_tokens", 1)),
+            block_on("postcode", ("name", "prefix", 3)),
+            # Address-only rule: finds pairs whose names are both mistyped.
+            block_on("postcode", ("street", "longest_tokens", 1)),
+            block_on("phone"),
+            block_on("iban"),
+            block_on("duns"),
+            block_on("country", "website"),
+        ],
+        "rules": [
+            _rule("same_valid_tax_id", "match",
+                  ("tax_id", "valid_equal"), ("country", "equal")),
+            _rule("different_valid_tax_ids", "non_match", ("tax_id", "valid_different")),
+            _rule("different_country", "non_match", ("country", "different")),
+        ],
+        "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
+        "training": {"em_blocking": ["tax_id", "country+name:first_token", "phone"]},
+        "max_block_size": 300,
+        "window": 10,
+        "window_sort": "name",
+    }
+
+
+def _supplier() -> dict[str, Any]:
+    return _party("supplier-1")
+
+
+def _customer() -> dict[str, Any]:
+    settings = _party("customer-1")
+    settings["features"].append({"name": "segment", "from": "segment", "normalizer": "text"})
+    settings["comparisons"].append({"type": "ExactMatch", "feature": "segment"})
+    return settings
+
+
+def _gl_account() -> dict[str, Any]:
+    return {
+        "version": "gl_account-1",
+        "link_type": "link_and_dedupe",
+        "features": [
+            {"name": "chart", "from": "chart", "normalizer": "code"},
+            {"name": "code", "from": "code", "normalizer": "code"},
+            {"name": "name", "from": "name", "normalizer": "text"},
+            {"name": "account_type", "from": "account_type", "normalizer": "text"},
+            {"name": "normal_balance", "from": "normal_balance", "normalizer": "text"},
+            {"name": "parent_code", "from": "parent_code", "normalizer": "code"},
+            {"name": "currency", "from": "currency", "normalizer": "code"},
+        ],
+        "comparisons": [
+            {"type": "LevenshteinAtThresholds", "feature": "code", "thresholds": [1]},
+            {"type": "TokenSetAtThresholds", "feature": "name", "thresholds": [0.92, 0.8]},
+            {"type": "ExactMatch", "feature": "account_type"},
+            {"type": "ExactMatch", "feature": "normal_balance"},
+            {"type": "ExactMatch", "feature": "parent_code"},
+            {"type": "ExactMatch", "feature": "currency"},
+        ],
+        "blocking": [
+            block_on("chart", "code"),
+            block_on("code"),
+            block_on("chart", ("name", "first_token")),
+        ],
+        "rules": [
+            # Within one chart of accounts the code is the identifier.
+            _rule("same_chart_and_code", "match", ("chart", "equal"), ("code", "equal")),
+            _rule("same_chart_other_code", "non_match",
+                  ("chart", "equal"), ("code", "different")),
+        ],
+        "thresholds": {"auto_merge": 0.99, "review": 0.7, "conflict_evidence_below": 0.0},
+    }
+
+
+def _cost_center() -> dict[str, Any]:
+    return {
+        "version": "cost_center-1",
+        "link_type": "link_and_dedupe",
+        "features": [
+            {"name": "legal_entity_code", "from": "legal_entity_code", "normalizer": "code"},
+            {"name": "code", "from": "code", "normalizer": "code"},
+            {"name": "name", "from": "name", "normalizer": "text"},
+            {"name": "parent_code", "from": "parent_code", "normalizer": "code"},
+            {"name": "manager", "from": "manager", "normalizer": "text"},
+        ],
+        "comparisons": [
+            {"type": "LevenshteinAtThresholds", "feature": "code", "thresholds": [1]},
+            {"type": "TokenSetAtThresholds", "feature": "name", "thresholds": [0.92, 0.8]},
+            {"type": "ExactMatch", "feature": "parent_code"},
+            {"type": "JaroWinklerAtThresholds", "feature": "manager", "thresholds": [0.9]},
+        ],
+        "blocking": [
+            block_on("legal_entity_code", "code"),
+            block_on("legal_entity_code", ("name", "first_token")),
+        ],
+        "rules": [
+            _rule("same_entity_and_code", "match",
+                  ("legal_entity_code", "equal"), ("code", "equal")),
+            # A cost centre belongs to one legal entity; never merge across entities.
+            _rule("different_legal_entity", "non_match", ("legal_entity_code", "different")),
+        ],
+        "thresholds": {"auto_merge": 0.99, "review": 0.7, "conflict_evidence_below": 0.0},
+    }
+
+
+def _legal_entity() -> dict[str, Any]:
+    return {
+        "version": "legal_entity-1",
+        "link_type": "link_and_dedupe",
+        "features": [
+            {"name": "code", "from": "code", "normalizer": "code"},
+            {"name": "name", "from": "name", "normalizer": "company_name"},
+            {"name": "country", "from": "country", "normalizer": "country"},
+            {"name": "currency", "from": "currency", "normalizer": "code"},
+            {"name": "tax_id", "from": "tax_id", "normalizer": "tax_id",
+             "country_from": "country"},
+            {"name": "lei", "from": "lei", "normalizer": "lei"},
+            {"name": "parent_code", "from": "parent_code", "normalizer": "code"},
+        ],
+        "comparisons": [
+            {"type": "ExactMatch", "feature": "code"},
+            {"type": "TokenSetAtThresholds", "feature": "name",
+             "thresholds": [0.92, 0.85, 0.7]},
+            {"type": "ExactMatch", "feature": "name.legal_form", "name": "legal_form"},
+            {"type": "ExactMatch", "feature": "currency"},
+            {"type": "IdentifierComparison", "feature": "tax_id"},
+            {"type": "IdentifierComparison", "feature": "lei", "max_edits": 0},
+            {"type": "ExactMatch", "feature": "parent_code"},
+        ],
+        "blocking": [
+            block_on("lei"),
+            block_on("tax_id"),
+            block_on("code"),
+            block_on("country", ("name", "first_token")),
+        ],
+        "rules": [
+            _rule("same_valid_lei", "match", ("lei", "valid_equal")),
+            _rule("same_valid_tax_id", "match",
+                  ("tax_id", "valid_equal"), ("country", "equal")),
+            _rule("different_valid_lei", "non_match", ("lei", "valid_different")),
+            _rule("different_valid_tax_ids", "non_match", ("tax_id", "valid_different")),
+            _rule("different_country", "non_match", ("country", "different")),
+        ],
+        "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
+    }
+
+
+_BUILDERS = {
+    "supplier": _supplier,
+    "customer": _customer,
+    "gl_account": _gl_account,
+    "cost_center": _cost_center,
+    "legal_entity": _legal_entity,
+}
+
+DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {name: build() for name, build in _BUILDERS.items()}
+
+
+def default_settings(domain: str) -> dict[str, Any]:
+    """A fresh copy of the default ``match`` block for ``domain`` (safe to edit)."""
+    return copy.deepcopy(DEFAULT_SETTINGS[domain])
