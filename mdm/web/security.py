@@ -25,6 +25,10 @@ def _presented_key() -> str | None:
     auth = request.headers.get("Authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
+    if auth.lower().startswith("basic "):
+        # Schema Registry clients send `basic.auth.user.info` ("user:key"): the password is the key
+        credentials = request.authorization
+        return credentials.password if credentials is not None and credentials.password else None
     return request.headers.get("X-API-Key")
 
 
@@ -38,8 +42,11 @@ def requires(*roles: str) -> Callable[[F], F]:
             g.actor = actor
             return view(*args, **kwargs)
 
-        # flask-smorest reads the security requirement from the view's apidoc
-        wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
+        # The roles are published in the OpenAPI document (x-roles) so clients can see who may
+        # call what, and the access tests check the enforcement against that declaration.
+        apidoc = dict(getattr(view, "_apidoc", {}))
+        apidoc["manual_doc"] = {**apidoc.get("manual_doc", {}), "x-roles": list(roles)}
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
