@@ -1,0 +1,320 @@
+"""A Confluent Schema Registry compatible subset of the REST API, for JSON Schema subjects, so
+existing Schema Registry clients work unchanged. It speaks Confluent's dialect (content type,
+`{"error_code", "message"}` bodies) and is therefore not part of the hub's OpenAPI document.
+
+Versions are Confluent's per-subject sequence numbers; ids are registry-wide version ids.
+Registering through this API derives the semantic version: a minor bump for a change, a patch
+bump for an annotation-only change; under mode NONE a breaking change takes a new major version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
+
+from contracts.errors import ContractError
+from contracts.registry import service, web
+from contracts.registry.errors import (
+    InvalidRequest,
+    InvalidSchema,
+    InvalidVersionId,
+    SchemaNotFound,
+    SubjectConfigNotFound,
+    SubjectNotFound,
+    confluent_code,
+    http_status,
+)
+from contracts.registry.models import ContractVersion, Subject
+from contracts.registry.web import guarded
+
+log = logging.getLogger("contracts.registry.confluent")
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+JSON_FORMAT = "jsonschema"
+SCHEMA_TYPE = "JSON"
+AUTO_OWNER = "unassigned"
+
+bp = Blueprint("confluent_registry", __name__)
+
+
+def _reply(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, content_type=CONTENT_TYPE)
+
+
+def _error(status: int, error_code: int, message: str) -> Response:
+    return _reply({"error_code": error_code, "message": message}, status)
+
+
+@bp.errorhandler(Exception)
+def _confluent_error(exc: Exception) -> Response:
+    if isinstance(exc, ContractError):
+        message = exc.message
+        changes = getattr(exc, "details", {}).get("changes")
+        if changes:
+            message += " " + "; ".join(f"{c['path'] or '/'}: {c['message']}" for c in changes)
+        return _error(http_status(exc), confluent_code(exc), message)
+    if isinstance(exc, HTTPException):
+        code = exc.code or 500
+        return _error(code, code, exc.description or exc.name)
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and 400 <= status < 500:  # the host's auth errors
+        return _error(status, status * 100 + 1, str(getattr(exc, "message", exc)))
+    log.exception("unhandled error in the Confluent-compatible API")
+    return _error(500, 50001, "An unexpected error occurred.")
+
+
+# --- request helpers ------------------------------------------------------------------------
+
+
+def _body() -> dict[str, Any]:
+    try:
+        data = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        raise InvalidRequest(f"The request body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return data
+
+
+def _schema_text(data: dict[str, Any]) -> str:
+    schema_type = data.get("schemaType", "AVRO")
+    if schema_type != SCHEMA_TYPE:
+        raise InvalidSchema(
+            f"Only JSON Schema is served here (schemaType JSON), not {schema_type}."
+        )
+    if data.get("references"):
+        raise InvalidSchema("Schema references are not supported.")
+    schema = data.get("schema")
+    if not isinstance(schema, str) or not schema.strip():
+        raise InvalidSchema("'schema' must be the JSON Schema as a string.")
+    return schema
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "false").strip().lower() == "true"
+
+
+def _json_subject(name: str) -> Subject:
+    subject = service.get_subject(web.session(), name)
+    if subject.format != JSON_FORMAT:
+        raise SubjectNotFound(f"Subject '{name}' is not a JSON Schema subject.")
+    return subject
+
+
+def _version_ref(text: str) -> int | str:
+    if text == service.LATEST or text == "-1":
+        return service.LATEST
+    if not text.isdigit() or not 1 <= int(text) <= 2**31 - 1:
+        raise InvalidVersionId(
+            f"The specified version '{text}' is not a valid version id. Allowed values are "
+            'between [1, 2^31-1] and the string "latest"'
+        )
+    return int(text)
+
+
+def _registered(version: ContractVersion) -> dict[str, Any]:
+    return {
+        "subject": version.subject.name,
+        "id": version.id,
+        "version": version.number,
+        "schemaType": SCHEMA_TYPE,
+        "schema": json.dumps(version.document),
+    }
+
+
+# --- subjects and versions ------------------------------------------------------------------
+
+
+@bp.get("/subjects")
+@guarded(write=False)
+def subjects() -> Response:
+    prefix = request.args.get("subjectPrefix", "")
+    names = [
+        s.name
+        for s in service.list_subjects(web.session(), format=JSON_FORMAT)
+        if s.name.startswith(prefix)
+    ]
+    return _reply(names)
+
+
+@bp.get("/subjects/<string:subject>/versions")
+@guarded(write=False)
+def versions(subject: str) -> Response:
+    _json_subject(subject)
+    numbers = sorted(v.number for v in service.list_versions(web.session(), subject))
+    return _reply(numbers)
+
+
+@bp.get("/subjects/<string:subject>/versions/<string:version>")
+@guarded(write=False)
+def version(subject: str, version: str) -> Response:
+    _json_subject(subject)
+    found = service.get_version_by_number(web.session(), subject, _version_ref(version))
+    return _reply(_registered(found))
+
+
+@bp.get("/subjects/<string:subject>/versions/<string:version>/schema")
+@guarded(write=False)
+def version_schema(subject: str, version: str) -> Response:
+    _json_subject(subject)
+    found = service.get_version_by_number(web.session(), subject, _version_ref(version))
+    return _reply(found.document)
+
+
+@bp.post("/subjects/<string:subject>/versions")
+@guarded(write=True)
+def register(subject: str) -> Response:
+    session, ctx = web.session(), web.context()
+    schema = _schema_text(_body())
+    try:
+        _json_subject(subject)
+    except SubjectNotFound:
+        if _exists(subject):
+            raise
+        service.create_subject(
+            session,
+            ctx,
+            name=subject,
+            format=JSON_FORMAT,
+            owner_team=AUTO_OWNER,
+            lifecycle="active",
+        )
+    done = service.register_version(session, ctx, subject, schema, allow_major_under_none=True)
+    return _reply({"id": done.version.id})
+
+
+def _exists(name: str) -> bool:
+    try:
+        service.get_subject(web.session(), name)
+    except SubjectNotFound:
+        return False
+    return True
+
+
+@bp.post("/subjects/<string:subject>")
+@guarded(write=False)
+def lookup(subject: str) -> Response:
+    schema = _schema_text(_body())
+    _json_subject(subject)
+    return _reply(_registered(service.find_by_content(web.session(), subject, schema)))
+
+
+# --- compatibility --------------------------------------------------------------------------
+
+
+@bp.post("/compatibility/subjects/<string:subject>/versions/<string:version>")
+@guarded(write=False)
+def compatibility(subject: str, version: str) -> Response:
+    return _compatibility(subject, _version_ref(version))
+
+
+@bp.post("/compatibility/subjects/<string:subject>/versions")
+@guarded(write=False)
+def compatibility_all(subject: str) -> Response:
+    return _compatibility(subject, None)
+
+
+def _compatibility(name: str, ref: int | str | None) -> Response:
+    schema = _schema_text(_body())
+    _json_subject(name)
+    session = web.session()
+    against = service.get_version_by_number(session, name, ref) if ref is not None else None
+    result = service.confluent_compatibility(session, name, schema, against)
+    data: dict[str, Any] = {"is_compatible": result.compatible}
+    if _flag("verbose"):
+        data["messages"] = [f"{c.path or '/'}: {c.message} [{c.rule}]" for c in result.breaking]
+    return _reply(data)
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def _level(data: dict[str, Any]) -> str:
+    level = data.get("compatibility", data.get("compatibilityLevel"))
+    return service.parse_mode(level if level is not None else "").value
+
+
+@bp.get("/config")
+@guarded(write=False)
+def config() -> Response:
+    return _reply({"compatibilityLevel": service.default_mode(web.session()).value})
+
+
+@bp.put("/config")
+@guarded(write=True)
+def set_config() -> Response:
+    level = _level(_body())
+    return _reply(
+        {"compatibility": service.set_default_mode(web.session(), web.context(), level).value}
+    )
+
+
+@bp.get("/config/<string:subject>")
+@guarded(write=False)
+def subject_config(subject: str) -> Response:
+    found = _json_subject(subject)
+    if found.compatibility is None:
+        if not _flag("defaultToGlobal"):
+            raise SubjectConfigNotFound(
+                f"Subject '{subject}' does not have subject-level compatibility configured"
+            )
+        return _reply({"compatibilityLevel": service.default_mode(web.session()).value})
+    return _reply({"compatibilityLevel": found.compatibility})
+
+
+@bp.put("/config/<string:subject>")
+@guarded(write=True)
+def set_subject_config(subject: str) -> Response:
+    level = _level(_body())
+    _json_subject(subject)
+    service.update_subject(web.session(), web.context(), subject, compatibility=level)
+    return _reply({"compatibility": level})
+
+
+@bp.delete("/config/<string:subject>")
+@guarded(write=True)
+def delete_subject_config(subject: str) -> Response:
+    found = _json_subject(subject)
+    previous = found.compatibility or service.default_mode(web.session()).value
+    service.update_subject(web.session(), web.context(), subject, compatibility=None)
+    return _reply({"compatibilityLevel": previous})
+
+
+# --- schemas by id --------------------------------------------------------------------------
+
+
+@bp.get("/schemas/ids/<int:schema_id>")
+@guarded(write=False)
+def schema_by_id(schema_id: int) -> Response:
+    found = _json_version(schema_id)
+    return _reply({"schema": json.dumps(found.document), "schemaType": SCHEMA_TYPE})
+
+
+@bp.get("/schemas/ids/<int:schema_id>/versions")
+@guarded(write=False)
+def schema_versions(schema_id: int) -> Response:
+    found = _json_version(schema_id)
+    return _reply([{"subject": found.subject.name, "version": found.number}])
+
+
+@bp.get("/schemas/ids/<int:schema_id>/subjects")
+@guarded(write=False)
+def schema_subjects(schema_id: int) -> Response:
+    return _reply([_json_version(schema_id).subject.name])
+
+
+@bp.get("/schemas/types")
+@guarded(write=False)
+def schema_types() -> Response:
+    return _reply([SCHEMA_TYPE])
+
+
+def _json_version(schema_id: int) -> ContractVersion:
+    found = service.get_by_schema_id(web.session(), schema_id)
+    if found.subject.format != JSON_FORMAT:
+        raise SchemaNotFound(f"Schema {schema_id} not found.")
+    return found

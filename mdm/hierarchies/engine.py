@@ -1,0 +1,765 @@
+"""Pure hierarchy logic: effective-dated node rows, as-of trees, queries, validation, diffs.
+
+No Flask and no SQLAlchemy: rows in, dataclasses out, so that the 100,000-node paths stay
+fast and every rule is testable without a database. Validation rules are declared in the
+``RULES`` table; each returns violations naming the rule, the node and (when known) the line.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+import networkx as nx
+
+# A node row without a start date has always been valid.
+EARLIEST = date(1900, 1, 1)
+ONE_DAY = timedelta(days=1)
+MAX_PATHS = 100  # shared nodes can have many root paths; cap what one query returns
+
+
+@dataclass(slots=True)
+class NodeRow:
+    """One period of one node: its parent, label and attributes from valid_from to valid_to.
+
+    ``valid_to`` is inclusive (finance calendars end periods on their last day); ``None``
+    means open-ended. A node moved to a new parent has two rows whose periods touch.
+    """
+
+    key: str
+    parent: str | None
+    valid_from: date = EARLIEST
+    valid_to: date | None = None
+    name: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+    golden_id: str | None = None
+
+    def valid_at(self, at: date) -> bool:
+        return self.valid_from <= at and (self.valid_to is None or at <= self.valid_to)
+
+    def overlaps(self, other: NodeRow) -> bool:
+        return _overlap(self.valid_from, self.valid_to, other.valid_from, other.valid_to)
+
+
+def _overlap(a0: date, a1: date | None, b0: date, b1: date | None) -> bool:
+    return (a1 is None or b0 <= a1) and (b1 is None or a0 <= b1)
+
+
+def period_text(start: date, end: date | None) -> str:
+    return f"{start.isoformat()}..{end.isoformat() if end else 'open'}"
+
+
+# --- as-of trees and queries -----------------------------------------------------------------
+
+
+class Snapshot:
+    """The hierarchy as it stands on one date: parent and child links valid that day."""
+
+    def __init__(self, rows: Iterable[NodeRow], at: date):
+        self._setup(at)
+        self._add((r.key, r.parent, r.name, r.golden_id) for r in rows if r.valid_at(at))
+
+    @classmethod
+    def from_links(cls, links: Iterable[tuple[str, str | None, str | None, str | None]],
+                   at: date) -> Snapshot:
+        """From (node, parent, name, golden_id) tuples already valid on ``at``; the fast
+        path for database walks (no NodeRow per link)."""
+        snap = cls.__new__(cls)
+        snap._setup(at)
+        snap._add(links)
+        return snap
+
+    def _setup(self, at: date) -> None:
+        self.at = at
+        self.info: dict[str, tuple[str | None, str | None]] = {}  # node -> (name, golden_id)
+        self.parents: dict[str, list[str]] = defaultdict(list)
+        self.children: dict[str, list[str]] = defaultdict(list)
+
+    def _add(self, links: Iterable[tuple[str, str | None, str | None, str | None]]) -> None:
+        info, parents, children = self.info, self.parents, self.children
+        for key, parent, name, golden_id in links:
+            if key not in info:
+                info[key] = (name, golden_id)
+            if parent is not None:
+                parents[key].append(parent)
+                children[parent].append(key)
+        for kids in children.values():
+            kids.sort()
+
+    def name(self, key: str) -> str | None:
+        return self.info.get(key, (None, None))[0]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.info
+
+    def roots(self) -> list[str]:
+        return sorted(k for k in self.info if not self.parents.get(k))
+
+    def children_of(self, key: str) -> list[str]:
+        return list(self.children.get(key, ()))
+
+    def parents_of(self, key: str) -> list[str]:
+        return sorted(self.parents.get(key, ()))
+
+    def is_leaf(self, key: str) -> bool:
+        return not self.children.get(key)
+
+    def ancestors(self, key: str) -> list[str]:
+        """Nearest first; each ancestor once even when shared nodes reach it twice."""
+        seen = {key}
+        out: list[str] = []
+        queue = deque(self.parents_of(key))
+        while queue:
+            node = queue.popleft()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append(node)
+            queue.extend(self.parents_of(node))
+        return out
+
+    def descendants(self, key: str, max_depth: int | None = None) -> list[tuple[str, int]]:
+        """(node, depth below ``key``) in pre-order; cycle-safe."""
+        seen = {key}
+        out: list[tuple[str, int]] = []
+        stack = [(child, 1) for child in reversed(self.children.get(key, ()))]
+        while stack:
+            node, depth = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            out.append((node, depth))
+            if max_depth is None or depth < max_depth:
+                stack.extend((c, depth + 1) for c in reversed(self.children.get(node, ())))
+        return out
+
+    def leaves(self, key: str) -> list[str]:
+        if self.is_leaf(key):
+            return [key]
+        return [n for n, _ in self.descendants(key) if self.is_leaf(n)]
+
+    def paths(self, key: str) -> list[list[str]]:
+        """Every path from a root down to ``key`` (several only for shared nodes)."""
+        out: list[list[str]] = []
+        stack: list[list[str]] = [[key]]
+        while stack and len(out) < MAX_PATHS:
+            path = stack.pop()
+            parents = self.parents_of(path[-1])
+            if not parents:
+                out.append(list(reversed(path)))
+                continue
+            for p in reversed(parents):
+                if p not in path:  # a cycle in a draft must not loop forever
+                    stack.append([*path, p])
+        return out
+
+    def level(self, key: str) -> int:
+        """Depth below the nearest root (a root is level 0)."""
+        depth, frontier, seen = 0, [key], {key}
+        while frontier:
+            if any(not self.parents.get(n) for n in frontier):
+                return depth
+            nxt = [p for n in frontier for p in self.parents.get(n, ()) if p not in seen]
+            seen.update(nxt)
+            frontier, depth = nxt, depth + 1
+        return depth
+
+    def subtree(self, key: str, max_depth: int | None = None) -> dict[str, Any]:
+        """Nested ``{node, name, children}``; built iteratively so deep trees cannot overflow."""
+
+        def make(node: str) -> dict[str, Any]:
+            return {"node": node, "name": self.name(node), "children": []}
+
+        top = make(key)
+        seen = {key}
+        stack = [(top, 0)]
+        while stack:
+            entry, depth = stack.pop()
+            if max_depth is not None and depth >= max_depth:
+                continue
+            for child in self.children.get(entry["node"], ()):
+                if child in seen:
+                    continue
+                seen.add(child)
+                sub = make(child)
+                entry["children"].append(sub)
+                stack.append((sub, depth + 1))
+        return top
+
+
+class MoveError(ValueError):
+    """A planned move that cannot be made (it would create a cycle, or names no node)."""
+
+
+@dataclass
+class MoveImpact:
+    node: str
+    from_parents: list[str]
+    to_parent: str
+    descendants: list[str]
+    postable: list[str]
+    ancestors_losing: list[str]
+    ancestors_gaining: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node, "from_parents": self.from_parents, "to_parent": self.to_parent,
+            "descendants": self.descendants, "postable": self.postable,
+            "ancestors_losing": self.ancestors_losing,
+            "ancestors_gaining": self.ancestors_gaining,
+        }
+
+
+def move_impact(snap: Snapshot, key: str, new_parent: str,
+                postable: Callable[[str], bool]) -> MoveImpact:
+    """What changes roll-up if ``key`` moves under ``new_parent``: the moved subtree, the
+    postable accounts in it, and the ancestors that lose or gain them."""
+    if key not in snap:
+        raise MoveError(f"'{key}' is not in the hierarchy on {snap.at.isoformat()}")
+    if new_parent not in snap:
+        raise MoveError(f"'{new_parent}' is not in the hierarchy on {snap.at.isoformat()}")
+    descendants = [n for n, _ in snap.descendants(key)]
+    if new_parent == key or new_parent in set(descendants):
+        raise MoveError(f"moving '{key}' under '{new_parent}' would create a cycle")
+    before = snap.ancestors(key)
+    after = [new_parent, *[a for a in snap.ancestors(new_parent) if a != new_parent]]
+    before_set, after_set = set(before), set(after)
+    return MoveImpact(
+        node=key,
+        from_parents=snap.parents_of(key),
+        to_parent=new_parent,
+        descendants=descendants,
+        postable=[n for n in [key, *descendants] if postable(n)],
+        ancestors_losing=[a for a in before if a not in after_set],
+        ancestors_gaining=[a for a in after if a not in before_set],
+    )
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+class Rule(StrEnum):
+    VALID_PERIOD = "valid_period"
+    PARENT_EXISTS = "parent_exists"
+    NO_CYCLES = "no_cycles"
+    SINGLE_PARENT = "single_parent"
+    GOLDEN_RECORD = "golden_record"
+    RECORD_VALIDITY = "record_validity"
+    POSTING_LEAF = "posting_leaf"
+    ACCOUNT_TYPE = "account_type"
+    COST_CENTER_ENTITY = "cost_center_entity"
+    OWNERSHIP_RANGE = "ownership_range"
+    OWNERSHIP_TOTAL = "ownership_total"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: Rule
+    node: str
+    message: str
+    line: int | None = None
+    on: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": str(self.rule), "node": self.node, "message": self.message,
+                "line": self.line, "on": self.on.isoformat() if self.on else None}
+
+
+@dataclass
+class RecordFacts:
+    """What validation needs from a golden record: its id and attributes."""
+
+    golden_id: str
+    attributes: dict[str, Any]
+
+
+@dataclass
+class Subject:
+    """A hierarchy version's content plus the facts its rules check against."""
+
+    domain: str
+    rows: list[NodeRow]
+    allow_shared: bool = False
+    kind: str = "standard"
+    records: dict[str, RecordFacts] = field(default_factory=dict)  # node key -> golden facts
+    entities: dict[str, RecordFacts] = field(default_factory=dict)  # legal-entity code -> facts
+    legal_entity_code: str | None = None  # a cost-center hierarchy scoped to one entity
+    label: Callable[[str], str] = str  # how messages name a node's golden key
+    _by_key: dict[str, list[NodeRow]] | None = None
+
+    @property
+    def by_key(self) -> dict[str, list[NodeRow]]:
+        if self._by_key is None:
+            groups: dict[str, list[NodeRow]] = defaultdict(list)
+            for row in self.rows:
+                if _live(row):
+                    groups[row.key].append(row)
+            for rows in groups.values():
+                rows.sort(key=lambda r: r.valid_from)
+            self._by_key = groups
+        return self._by_key
+
+
+def _live(row: NodeRow) -> bool:
+    return row.valid_to is None or row.valid_to >= row.valid_from
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    rule: Rule
+    description: str
+    check: Callable[[Subject], Iterator[Violation]]
+    domains: frozenset[str] | None = None  # None: every domain
+
+    def applies_to(self, domain: str) -> bool:
+        return self.domains is None or domain in self.domains
+
+
+@dataclass
+class ValidationResult:
+    violations: list[Violation]
+
+    @property
+    def valid(self) -> bool:
+        return not self.violations
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for v in self.violations:
+            out[str(v.rule)] += 1
+        return dict(out)
+
+
+def _check_valid_period(s: Subject) -> Iterator[Violation]:
+    for row in s.rows:
+        if not _live(row):
+            yield Violation(Rule.VALID_PERIOD, row.key,
+                            f"valid_to {row.valid_to} is before valid_from {row.valid_from}",
+                            row.line)
+
+
+def _merged(rows: list[NodeRow]) -> list[tuple[date, date | None]]:
+    """A node's periods merged into disjoint spans (touching periods join)."""
+    spans: list[tuple[date, date | None]] = []
+    for row in rows:  # sorted by valid_from
+        if spans:
+            start, end = spans[-1]
+            if end is None or row.valid_from <= end + ONE_DAY:
+                new_end = None if end is None or row.valid_to is None else max(end, row.valid_to)
+                spans[-1] = (start, new_end)
+                continue
+        spans.append((row.valid_from, row.valid_to))
+    return spans
+
+
+def _covers(spans: list[tuple[date, date | None]], start: date, end: date | None) -> bool:
+    for s0, s1 in spans:
+        if s0 <= start and (s1 is None or s1 >= start):
+            return s1 is None or (end is not None and s1 >= end)
+    return False
+
+
+def _check_parent_exists(s: Subject) -> Iterator[Violation]:
+    spans: dict[str, list[tuple[date, date | None]]] = {}
+    for key, rows in s.by_key.items():
+        for row in rows:
+            if row.parent is None:
+                continue
+            parent_rows = s.by_key.get(row.parent)
+            if not parent_rows:
+                yield Violation(Rule.PARENT_EXISTS, key,
+                                f"parent '{row.parent}' is not a node of this hierarchy", row.line)
+                continue
+            first = parent_rows[0]
+            if first.valid_from <= row.valid_from and first.valid_to is None:
+                continue  # the common case: a parent that is there from before, for good
+            if row.parent not in spans:
+                spans[row.parent] = _merged(parent_rows)
+            if not _covers(spans[row.parent], row.valid_from, row.valid_to):
+                yield Violation(
+                    Rule.PARENT_EXISTS, key,
+                    f"parent '{row.parent}' is not in the hierarchy for all of "
+                    f"{period_text(row.valid_from, row.valid_to)}", row.line, row.valid_from)
+
+
+def _cycle_suspects(s: Subject) -> set[str]:
+    """Nodes that may lie on a cycle of the all-dates graph: peel off nodes without children
+    until none is left (Kahn); what remains is cycles and their ancestors. Linear, so a
+    100,000-node hierarchy without cycles never builds a networkx graph at all."""
+    pending: dict[str, int] = defaultdict(int)  # node -> links from children not yet peeled
+    ups: dict[str, list[str]] = defaultdict(list)
+    for key, rows in s.by_key.items():
+        for row in rows:
+            if row.parent is not None and row.parent != key:
+                pending[row.parent] += 1
+                ups[key].append(row.parent)
+    nodes = set(ups) | set(pending)
+    queue = [n for n in nodes if not pending.get(n)]
+    while queue:
+        node = queue.pop()
+        nodes.discard(node)
+        for parent in ups.get(node, ()):
+            pending[parent] -= 1
+            if not pending[parent]:
+                queue.append(parent)
+    return nodes
+
+
+def _check_no_cycles(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        for row in rows:
+            if row.parent == key:
+                yield Violation(Rule.NO_CYCLES, key, "node is its own parent", row.line)
+    suspects = _cycle_suspects(s)
+    if not suspects:
+        return
+    graph = nx.DiGraph((key, row.parent) for key in suspects for row in s.by_key.get(key, ())
+                       if row.parent in suspects and row.parent != key)
+    # without a strongly connected component there is no cycle on any date
+    for component in nx.strongly_connected_components(graph):
+        if len(component) < 2:
+            continue
+        rows = [r for k in component for r in s.by_key[k]
+                if r.parent in component and r.parent != r.key]
+        dates = sorted({r.valid_from for r in rows}
+                       | {r.valid_to + ONE_DAY for r in rows if r.valid_to})
+        reported: set[frozenset[str]] = set()
+        for at in dates:
+            day = nx.DiGraph((r.key, r.parent) for r in rows if r.valid_at(at))
+            try:
+                cycle = [u for u, _ in nx.find_cycle(day)]
+            except nx.NetworkXNoCycle:
+                continue
+            if frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            text = " -> ".join([*cycle, cycle[0]])
+            for node in sorted(cycle):
+                line = next((r.line for r in rows if r.key == node and r.valid_at(at)), None)
+                yield Violation(Rule.NO_CYCLES, node, f"cycle {text} on {at.isoformat()}",
+                                line, at)
+
+
+def _check_single_parent(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        if len(rows) < 2:
+            continue
+        for i, row in enumerate(rows):
+            for other in rows[i + 1:]:
+                if other.valid_from > (row.valid_to or date.max):
+                    break
+                if not row.overlaps(other):
+                    continue
+                start = max(row.valid_from, other.valid_from)
+                if row.parent == other.parent:
+                    yield Violation(Rule.SINGLE_PARENT, key,
+                                    f"two overlapping periods under the same parent "
+                                    f"'{row.parent or '(root)'}' from {start}", other.line, start)
+                elif not s.allow_shared or row.parent is None or other.parent is None:
+                    yield Violation(Rule.SINGLE_PARENT, key,
+                                    f"two parents ('{row.parent or '(root)'}' and "
+                                    f"'{other.parent or '(root)'}') from {start}; this "
+                                    "hierarchy does not allow shared nodes", other.line, start)
+
+
+def _first_line(rows: list[NodeRow]) -> int | None:
+    lines = [r.line for r in rows if r.line is not None]
+    return min(lines) if lines else None
+
+
+def _check_golden_record(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        if key not in s.records:
+            yield Violation(Rule.GOLDEN_RECORD, key,
+                            f"no active {s.domain} golden record {s.label(key)}", _first_line(rows))
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _validity(facts: RecordFacts) -> tuple[date, date | None]:
+    return (_as_date(facts.attributes.get("valid_from")) or EARLIEST,
+            _as_date(facts.attributes.get("valid_to")))
+
+
+def _check_record_validity(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        facts = s.records.get(key)
+        if facts is None:
+            continue
+        start, end = _validity(facts)
+        for row in rows:
+            if not _covers([(start, end)], row.valid_from, row.valid_to):
+                yield Violation(
+                    Rule.RECORD_VALIDITY, key,
+                    f"node period {period_text(row.valid_from, row.valid_to)} is outside its "
+                    f"golden record's validity {period_text(start, end)}", row.line, row.valid_from)
+
+
+def _check_posting_leaf(s: Subject) -> Iterator[Violation]:
+    parents_with_children: dict[str, NodeRow] = {}
+    for rows in s.by_key.values():
+        for row in rows:
+            if row.parent is not None:
+                parents_with_children.setdefault(row.parent, row)
+    for parent, child_row in parents_with_children.items():
+        facts = s.records.get(parent)
+        if facts is not None and facts.attributes.get("posting_allowed") is True:
+            yield Violation(Rule.POSTING_LEAF, parent,
+                            f"account allows postings but has child '{child_row.key}'; only leaf "
+                            "accounts may allow postings", _first_line(s.by_key.get(parent, [])),
+                            child_row.valid_from)
+
+
+# Parent account type -> child account types that may roll into it. A parent without a type
+# (a pure total such as "Balance sheet") accepts anything; typed nodes are checked against
+# their nearest typed ancestor, so untyped intermediate totals do not hide a mismatch.
+ACCOUNT_ROLLUPS: dict[str, frozenset[str]] = {
+    "asset": frozenset({"asset"}),
+    "liability": frozenset({"liability"}),
+    # the profit and loss closes into retained earnings
+    "equity": frozenset({"equity", "revenue", "expense"}),
+    # a net-revenue or operating-result total carries both sides of the P&L
+    "revenue": frozenset({"revenue", "expense"}),
+    "expense": frozenset({"expense", "revenue"}),
+}
+
+
+def _check_account_type(s: Subject) -> Iterator[Violation]:
+    def type_of(key: str) -> str | None:
+        facts = s.records.get(key)
+        value = facts.attributes.get("account_type") if facts else None
+        return value if isinstance(value, str) else None
+
+    anchors: dict[str, frozenset[str]] = {}
+
+    def typed_anchors(key: str) -> frozenset[str]:
+        # the nearest typed ancestors-or-self, over all periods; iterative and cycle-safe
+        if key in anchors:
+            return anchors[key]
+        found: set[str] = set()
+        seen = {key}
+        stack = [key]
+        while stack:
+            node = stack.pop()
+            if node in anchors:
+                found |= anchors[node]
+            elif type_of(node) is not None:
+                found.add(node)
+            else:
+                for row in s.by_key.get(node, ()):
+                    if row.parent is not None and row.parent not in seen:
+                        seen.add(row.parent)
+                        stack.append(row.parent)
+        anchors[key] = frozenset(found)
+        return anchors[key]
+
+    for key, rows in s.by_key.items():
+        child_type = type_of(key)
+        if child_type is None:
+            continue
+        for row in rows:
+            if row.parent is None:
+                continue
+            for anchor in sorted(typed_anchors(row.parent)):
+                parent_type = type_of(anchor)
+                assert parent_type is not None
+                if child_type not in ACCOUNT_ROLLUPS.get(parent_type, frozenset()):
+                    yield Violation(Rule.ACCOUNT_TYPE, key,
+                                    f"{child_type} account rolls into {parent_type} account "
+                                    f"'{anchor}'", row.line, row.valid_from)
+
+
+def _check_cost_center_entity(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        facts = s.records.get(key)
+        if facts is None:
+            continue
+        code = facts.attributes.get("legal_entity_code")
+        line = _first_line(rows)
+        if not code:
+            yield Violation(Rule.COST_CENTER_ENTITY, key, "cost center has no legal entity", line)
+            continue
+        if s.legal_entity_code and code != s.legal_entity_code:
+            yield Violation(Rule.COST_CENTER_ENTITY, key,
+                            f"cost center belongs to legal entity '{code}', not to this "
+                            f"hierarchy's '{s.legal_entity_code}'", line)
+        entity = s.entities.get(code)
+        if entity is None:
+            yield Violation(Rule.COST_CENTER_ENTITY, key,
+                            f"legal entity '{code}' has no active golden record", line)
+            continue
+        start, end = _validity(entity)
+        for row in rows:
+            if not _covers([(start, end)], row.valid_from, row.valid_to):
+                yield Violation(
+                    Rule.COST_CENTER_ENTITY, key,
+                    f"legal entity '{code}' is valid {period_text(start, end)}, not over the cost "
+                    f"center's {period_text(row.valid_from, row.valid_to)}", row.line,
+                    row.valid_from)
+
+
+def ownership_pct(row: NodeRow) -> Decimal | None:
+    value = row.attributes.get("ownership_pct")
+    if value is None or value == "":
+        return None
+    try:
+        pct = Decimal(str(value))
+    except InvalidOperation:
+        return Decimal("NaN")
+    return pct
+
+
+def _check_ownership_range(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        for row in rows:
+            if row.parent is None:
+                continue
+            pct = ownership_pct(row)
+            if pct is None:
+                if s.kind == "ownership":
+                    yield Violation(Rule.OWNERSHIP_RANGE, key,
+                                    f"no ownership_pct for the holding by '{row.parent}'", row.line)
+            elif pct.is_nan() or not Decimal(0) < pct <= Decimal(100):
+                yield Violation(Rule.OWNERSHIP_RANGE, key,
+                                f"ownership_pct {row.attributes.get('ownership_pct')} held by "
+                                f"'{row.parent}' is not above 0 and at most 100", row.line)
+
+
+def _check_ownership_total(s: Subject) -> Iterator[Violation]:
+    for key, rows in s.by_key.items():
+        held = [(r, p) for r in rows if r.parent is not None
+                and (p := ownership_pct(r)) is not None and not p.is_nan()]
+        if len(held) < 2:
+            continue
+        for at in sorted({r.valid_from for r, _ in held}):
+            total = sum((p for r, p in held if r.valid_at(at)), Decimal(0))
+            if total > 100:
+                owners = ", ".join(sorted(r.parent or "" for r, _ in held if r.valid_at(at)))
+                yield Violation(Rule.OWNERSHIP_TOTAL, key,
+                                f"owners ({owners}) hold {total}% in total on {at}; at most 100",
+                                _first_line(rows), at)
+
+
+GL, CC, LE = "gl_account", "cost_center", "legal_entity"
+
+RULES: tuple[RuleSpec, ...] = (
+    RuleSpec(Rule.VALID_PERIOD, "A period ends on or after the day it starts.",
+             _check_valid_period),
+    RuleSpec(Rule.PARENT_EXISTS, "A parent is a node of the hierarchy over the child's period.",
+             _check_parent_exists),
+    RuleSpec(Rule.NO_CYCLES, "No node is its own ancestor on any date.", _check_no_cycles),
+    RuleSpec(Rule.SINGLE_PARENT,
+             "One parent per node on any date, unless the hierarchy allows shared nodes.",
+             _check_single_parent),
+    RuleSpec(Rule.GOLDEN_RECORD, "Every node is an active golden record of the domain.",
+             _check_golden_record),
+    RuleSpec(Rule.RECORD_VALIDITY,
+             "A node's periods lie within its golden record's valid_from..valid_to.",
+             _check_record_validity),
+    RuleSpec(Rule.POSTING_LEAF, "Only leaf GL accounts allow postings.", _check_posting_leaf,
+             frozenset({GL})),
+    RuleSpec(Rule.ACCOUNT_TYPE,
+             "Account types are consistent along a roll-up (revenue does not roll into assets).",
+             _check_account_type, frozenset({GL})),
+    RuleSpec(Rule.COST_CENTER_ENTITY,
+             "A cost center's legal entity exists and is valid over the cost center's dates.",
+             _check_cost_center_entity, frozenset({CC})),
+    RuleSpec(Rule.OWNERSHIP_RANGE, "Ownership percentages are above 0 and at most 100.",
+             _check_ownership_range, frozenset({LE})),
+    RuleSpec(Rule.OWNERSHIP_TOTAL, "Owners of one entity hold at most 100% together.",
+             _check_ownership_total, frozenset({LE})),
+)
+
+
+def validate(subject: Subject, rules: Iterable[RuleSpec] = RULES) -> ValidationResult:
+    violations: list[Violation] = []
+    for spec in rules:
+        if spec.applies_to(subject.domain):
+            violations.extend(spec.check(subject))
+    return ValidationResult(violations)
+
+
+# --- diff ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Diff:
+    added: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    moved: list[dict[str, Any]] = field(default_factory=list)
+    renamed: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "removed": self.removed, "moved": self.moved,
+                "renamed": self.renamed}
+
+
+def _group(rows: Iterable[NodeRow]) -> dict[str, list[NodeRow]]:
+    out: dict[str, list[NodeRow]] = defaultdict(list)
+    for row in rows:
+        if _live(row):
+            out[row.key].append(row)
+    return out
+
+
+def _state(rows: list[NodeRow], at: date) -> tuple[list[str | None], str | None] | None:
+    valid = [r for r in rows if r.valid_at(at)]
+    if not valid:
+        return None
+    return sorted((r.parent for r in valid), key=lambda p: p or ""), valid[0].name
+
+
+def diff(base: Iterable[NodeRow], other: Iterable[NodeRow], at: date | None = None) -> Diff:
+    """What ``other`` changes against ``base``: nodes added, removed, moved and renamed.
+
+    With ``at``, the two versions are compared on that date. Without it, each node's whole
+    timeline is compared and a change is reported from the first date the versions differ,
+    so a reorganisation planned for next quarter shows up with its effective date.
+    """
+    old, new = _group(base), _group(other)
+    result = Diff()
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key, []), new.get(key, [])
+        if at is not None:
+            dates = [at]
+        else:
+            dates = sorted({r.valid_from for r in a + b}
+                           | {r.valid_to + ONE_DAY for r in a + b if r.valid_to})
+        moved = renamed = False
+        for day in dates:
+            sa, sb = _state(a, day), _state(b, day)
+            if sa is None and sb is None:
+                continue
+            if sa is None or sb is None:
+                # in one version only on this date: added (or removed) from this date on
+                target = result.added if sa is None else result.removed
+                state = sb or sa
+                assert state is not None
+                target.append({"node": key, "parents": state[0], "name": state[1],
+                               "on": day.isoformat()})
+                break
+            if not moved and sa[0] != sb[0]:
+                moved = True
+                result.moved.append({"node": key, "from_parents": sa[0], "to_parents": sb[0],
+                                     "on": day.isoformat()})
+            if not renamed and sa[1] != sb[1]:
+                renamed = True
+                result.renamed.append({"node": key, "from_name": sa[1], "to_name": sb[1],
+                                       "on": day.isoformat()})
+            if moved and renamed:
+                break
+    return result
