@@ -7,6 +7,7 @@ input, bad configuration, or an unreachable registry (with a one-line reason on 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,8 +16,8 @@ from contracts.compatibility.changelog import changelog_json, changelog_markdown
 from contracts.compatibility.loader import load_contract, read_text
 from contracts.compatibility.modes import check_compatibility, diff_contracts
 from contracts.compatibility.result import Mode
-from contracts.errors import ContractError
-from contracts.registry_client import RegistryClient
+from contracts.errors import ContractError, RegistryError
+from contracts.registry.client import KEY_VARIABLE, RegistryApiClient
 from contracts.reporting import OUTPUTS, render
 from contracts.waivers import Policy, apply_policy, load_policy
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", metavar="FILE", help="YAML with level overrides and waivers")
     check.add_argument("--registry", metavar="URL", help="check against a registry instead")
     check.add_argument("--subject", help="registry subject (with --registry)")
+    check.add_argument("--key", help=f"registry API key (default: ${KEY_VARIABLE})")
 
     diff = commands.add_parser("diff", help="list every change between OLD and NEW (exit 0)")
     diff.add_argument("old")
@@ -62,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--registry", metavar="URL", required=True)
     register.add_argument("--subject", required=True)
     register.add_argument("--format", choices=FORMATS, default="auto")
+    register.add_argument("--key", help=f"registry API key (default: ${KEY_VARIABLE})")
+    bump = register.add_mutually_exclusive_group()
+    bump.add_argument("--version", help="explicit semantic version, e.g. 2.0.0")
+    bump.add_argument("--bump", choices=("major", "minor", "patch"),
+                      help="which part to bump (a breaking change needs major)")
     return parser
 
 
@@ -100,14 +107,29 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _check_remote(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Ask the registry what registering FILE would do, under the subject's own mode."""
     if len(args.files) != 1 or not args.subject:
         parser.error("with --registry give exactly one FILE and --subject")
     contract = load_contract(read_text(args.files[0]), args.format, source=args.files[0])
-    verdict = RegistryClient(args.registry).check(args.subject, contract.document, contract.format)
-    print("compatible" if verdict.compatible else "NOT compatible")
-    for message in verdict.messages:
-        print(f"  {message}")
-    return 0 if verdict.compatible else 1
+    answer = RegistryApiClient(args.registry, args.key).check(args.subject, contract.document)
+    compatible = bool(answer.get("registrable", answer.get("compatible")))
+    if args.output == "json":
+        print(json.dumps({
+            "compatible": compatible,
+            "mode": answer.get("mode"),
+            "proposed_version": answer.get("proposed_version"),
+            "changes": answer.get("changes") or [],
+            "affected_consumers": answer.get("affected_consumers") or [],
+        }, indent=2))
+    else:
+        verdict = "compatible" if compatible else "NOT compatible"
+        print(f"{args.subject}: {verdict}" + (f" ({answer['reason']})" if answer.get("reason") else ""))
+        for change in answer.get("changes") or []:
+            print(f"  [{change.get('level')}] {change.get('path') or '/'}: {change.get('message')}"
+                  f" ({change.get('rule')})")
+        for consumer in answer.get("affected_consumers") or []:
+            print(f"  affects consumer: {consumer}")
+    return 0 if compatible else 1
 
 
 def _diff(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -128,10 +150,17 @@ def _changelog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     contract = load_contract(read_text(args.file), args.format, source=args.file)
-    schema_id = RegistryClient(args.registry).register(
-        args.subject, contract.document, contract.format
-    )
-    print(f"registered {args.file} under {args.subject} (id {schema_id})")
+    client = RegistryApiClient(args.registry, args.key)
+    try:
+        version = client.register(args.subject, contract.document, version=args.version,
+                                  bump=args.bump)
+    except RegistryError as exc:
+        if "409" in str(exc):  # refused: a breaking change without a major bump
+            print(f"contracts: refused: {exc}", file=sys.stderr)
+            return 1
+        raise
+    state = "registered" if version.get("created", True) else "already registered"
+    print(f"{state} {args.file} as {args.subject} {version.get('version')}")
     return 0
 
 

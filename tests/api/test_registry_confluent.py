@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 CT = "application/vnd.schemaregistry.v1+json"
@@ -101,7 +102,7 @@ def registry_url(app: Any, clean_db: None) -> Iterator[str]:
 def test_confluent_kafka_client_works_unchanged(registry_url: str, steward: dict[str, str]) -> None:
     sr = pytest.importorskip(
         "confluent_kafka.schema_registry",
-        reason="confluent-kafka is not installed (pip install -e '.[bench]')",
+        reason="confluent-kafka[schemaregistry] is not installed (pip install -e '.[test]')",
     )
     key = steward["Authorization"].split(" ", 1)[1]
     client = sr.SchemaRegistryClient({"url": registry_url, "basic.auth.user.info": f"ci:{key}"})
@@ -151,3 +152,27 @@ def test_native_client_checks_and_registers_any_format(
     assert client.register("billing-api", shrunk, bump="major")["version"] == "2.0.0"
     with pytest.raises(RegistryError, match="401"):
         RegistryApiClient(registry_url, "mdm_bad_key").subject("billing-api")
+
+
+def test_contracts_cli_checks_and_registers_against_a_running_registry(
+    registry_url: str, steward: dict[str, str], tmp_path: Any, capsys: Any
+) -> None:
+    from contracts.cli import main
+
+    key = steward["Authorization"].split(" ", 1)[1]
+    v1, v2, broken = (tmp_path / n for n in ("v1.json", "v2.json", "broken.json"))
+    v1.write_text(json.dumps(V1))
+    v2.write_text(json.dumps(V2))
+    broken.write_text(json.dumps(BROKEN))
+    common = ["--registry", registry_url, "--subject", "orders-event", "--key", key]
+    requests.post(f"{registry_url}/contracts/subjects", headers=steward, timeout=10,
+                  json={"name": "orders-event", "format": "jsonschema", "owner_team": "o2c"})
+    assert main(["register", str(v1), *common]) == 0
+    assert main(["check", str(v2), *common]) == 0
+    assert main(["check", str(broken), *common, "--output", "json"]) == 1
+    out = capsys.readouterr().out
+    assert '"compatible": false' in out
+    assert main(["register", str(broken), *common]) == 1  # breaking without a major bump
+    assert main(["register", str(broken), *common, "--bump", "major"]) == 0
+    assert main(["check", str(v2), "--registry", registry_url, "--subject", "nope",
+                 "--key", key]) == 2

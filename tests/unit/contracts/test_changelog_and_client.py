@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from contracts.compatibility import Format, changelog_json, changelog_markdown, diff_contracts
+from contracts.compatibility import changelog_json, changelog_markdown, diff_contracts
 from contracts.errors import RegistryError
-from contracts.registry_client import RegistryClient
+from contracts.registry.client import RegistryApiClient
 
 OLD = {"type": "object", "properties": {"a": {"type": "string", "maxLength": 5}}}
 NEW = {"type": "object", "properties": {"a": {"type": "string", "maxLength": 3}}}
@@ -46,29 +46,34 @@ class FakeSession:
     def __init__(self, response: FakeResponse) -> None:
         self.response = response
         self.calls: list[tuple] = []
+        self.headers: list[dict] = []
 
     def request(self, method, url, json=None, timeout=None, headers=None):
         self.calls.append((method, url, json))
+        self.headers.append(headers or {})
         return self.response
 
 
-def test_register_posts_confluent_shaped_body():
-    session = FakeSession(FakeResponse(200, {"id": 7}))
-    client = RegistryClient("http://registry:8081/", session=session)
-    assert client.register("ledger-value", {"type": "string"}, Format.JSONSCHEMA) == 7
+def test_register_posts_to_the_native_api_with_the_key():
+    session = FakeSession(FakeResponse(201, {"version": "1.1.0", "created": True}))
+    client = RegistryApiClient("http://registry:8000/", "mdm_k_s", session=session)
+    assert client.register("ledger-value", {"type": "string"}, bump="minor")["version"] == "1.1.0"
     method, url, body = session.calls[0]
-    assert (method, url) == ("POST", "http://registry:8081/subjects/ledger-value/versions")
-    assert body == {"schema": '{"type": "string"}', "schemaType": "JSON"}
+    assert (method, url) == ("POST", "http://registry:8000/contracts/subjects/ledger-value/versions")
+    assert body == {"content": {"type": "string"}, "bump": "minor"}
+    assert session.headers[0]["Authorization"] == "Bearer mdm_k_s"
 
 
-def test_check_reads_is_compatible():
-    session = FakeSession(FakeResponse(200, {"is_compatible": False, "messages": ["x"]}))
-    verdict = RegistryClient("http://r", session=session).check("s", {}, Format.JSONSCHEMA)
-    assert verdict.compatible is False and verdict.messages == ("x",)
-    assert session.calls[0][1].startswith("http://r/compatibility/subjects/s/versions/latest")
+def test_check_asks_without_registering():
+    session = FakeSession(FakeResponse(200, {"registrable": False, "changes": []}))
+    answer = RegistryApiClient("http://r", session=session).check("s", {})
+    assert answer["registrable"] is False
+    assert session.calls[0][1] == "http://r/contracts/subjects/s/check"
 
 
-def test_http_error_becomes_registry_error():
-    session = FakeSession(FakeResponse(409, {"message": "incompatible"}))
-    with pytest.raises(RegistryError, match="409"):
-        RegistryClient("http://r", session=session).register("s", {}, Format.JSONSCHEMA)
+def test_http_error_becomes_registry_error_naming_the_changes():
+    body = {"message": "incompatible", "changes": [
+        {"path": "/properties/a", "message": "type narrowed", "rule": "TYPE_NARROWED"}]}
+    session = FakeSession(FakeResponse(409, body))
+    with pytest.raises(RegistryError, match="409(.|\n)*TYPE_NARROWED"):
+        RegistryApiClient("http://r", session=session).register("s", {})
