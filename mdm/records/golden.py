@@ -36,6 +36,7 @@ from mdm.records.models import (
     SourceRecord,
 )
 from mdm.sources.models import SourceSystem
+from mdm.stewardship.approvals import hold_risky_changes
 
 
 def fold(text: str) -> str:
@@ -199,9 +200,19 @@ def refresh(
     reason: str | None = None,
     extra: dict[str, Any] | None = None,
     force: bool = False,
+    event_type: str | None = None,
+    approved: dict[str, Any] | None = None,
 ) -> bool:
-    """Recompute ``golden`` from ``sources``; version it if anything changed (or ``force``)."""
+    """Recompute ``golden`` from ``sources``; version it if anything changed (or ``force``).
+
+    Changes to the domain's approval attributes are held as change requests (four eyes)
+    unless ``approved`` carries that very value. ``event_type`` names the change event
+    (default: updated, retired or reactivated as the status moves).
+    """
     values, provenance, qstatus = compute(definition, sources, overrides_of(golden))
+    if definition.approval and hold_risky_changes(session, pending, ctx, definition, golden,
+                                                  values, provenance, approved):
+        qstatus = quality_status(f.severity for f in definition.quality_findings(values))
     status = golden.status
     if golden.status != "merged":
         status = ACTIVE if sources else RETIRED
@@ -213,9 +224,10 @@ def refresh(
     ):
         return False
     before = snapshot(golden)
-    event_type = "updated"
-    if status != golden.status:
-        event_type = "retired" if status == RETIRED else "reactivated"
+    if event_type is None:
+        event_type = "updated"
+        if status != golden.status:
+            event_type = "retired" if status == RETIRED else "reactivated"
     golden.attributes = values
     golden.provenance = provenance
     golden.quality_status = qstatus

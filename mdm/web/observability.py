@@ -11,12 +11,14 @@ from typing import Any
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.registry import Collector
 
 REQUESTS = Counter(
     "mdm_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
@@ -30,6 +32,19 @@ LATENCY = Histogram(
 RECORDS_INGESTED = Counter(
     "mdm_records_ingested_total", "Source records ingested, by result", ["domain", "result"]
 )
+
+# Collectors that read the database at scrape time (queue sizes, delivery states). They
+# belong to no process, so the multiprocess registry gets them as well.
+_SCRAPE_COLLECTORS: list[Collector] = []
+
+
+def register_scrape_collector(collector: Collector) -> None:
+    """Register a database-backed collector once per process."""
+    if any(type(c) is type(collector) for c in _SCRAPE_COLLECTORS):
+        return
+    REGISTRY.register(collector)
+    _SCRAPE_COLLECTORS.append(collector)
+
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
@@ -81,6 +96,8 @@ def init_app(app: Flask) -> None:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
+            for collector in _SCRAPE_COLLECTORS:
+                registry.register(collector)
             data = generate_latest(registry)
         else:
             data = generate_latest()

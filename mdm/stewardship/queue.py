@@ -1,0 +1,273 @@
+"""The review queue: listing and filtering potential matches, the side-by-side view,
+claiming and assigning, deciding (merge, not-a-match, defer), and the queue's figures."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from mdm.audit.service import audit
+from mdm.context import RequestContext
+from mdm.db import utcnow
+from mdm.domains.registry import DomainRegistry
+from mdm.errors import Conflict, NotFound, ValidationFailed
+from mdm.records import golden as gold
+from mdm.records.models import GoldenRecord, SourceRecord
+from mdm.records.service import decode_cursor, encode_cursor
+from mdm.sources.models import SourceSystem
+from mdm.stewardship import service
+from mdm.stewardship.models import (
+    DEFERRED,
+    MERGED,
+    NOT_A_MATCH,
+    OPEN,
+    PENDING_TASK,
+    ReviewTask,
+    ReviewTaskGolden,
+)
+
+SIDE_BY_SIDE_RECORDS = 50  # source records shown per golden record in the task view
+AGE_BUCKETS = ((timedelta(days=1), "lt_1d"), (timedelta(days=7), "1d_7d"),
+               (timedelta(days=30), "7d_30d"))
+
+
+def get_task(session: Session, task_id: str) -> ReviewTask:
+    task = session.get(ReviewTask, task_id)
+    if task is None:
+        raise NotFound(f"No review task '{task_id}'")
+    return task
+
+
+def task_etag(session: Session, task: ReviewTask) -> str:
+    """Changes when the task or any of its golden records changes."""
+    versions = dict(session.execute(select(GoldenRecord.id, GoldenRecord.version)
+                                    .where(GoldenRecord.id.in_(task.golden_ids))).all())
+    return ".".join([str(task.version), *(str(versions.get(g, 0)) for g in task.golden_ids)])
+
+
+def list_tasks(
+    session: Session,
+    registry: DomainRegistry,
+    *,
+    domain: str | None = None,
+    status: str | None = OPEN,
+    min_score: float | None = None,
+    max_score: float | None = None,
+    min_age_hours: float | None = None,
+    max_age_hours: float | None = None,
+    assignee: str | None = None,
+    unassigned: bool | None = None,
+    source_system: list[str] | None = None,
+    golden_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[ReviewTask], str | None]:
+    """Tasks oldest first (ids are time-ordered), filtered; cursor pagination."""
+    conds: list[ColumnElement[bool]] = []
+    if domain:
+        registry.get(domain)
+        conds.append(ReviewTask.domain == domain)
+    if status:
+        conds.append(ReviewTask.status == status)
+    if min_score is not None:
+        conds.append(ReviewTask.score >= min_score)
+    if max_score is not None:
+        conds.append(ReviewTask.score <= max_score)
+    now = utcnow()
+    if min_age_hours is not None:
+        conds.append(ReviewTask.created_at <= now - timedelta(hours=min_age_hours))
+    if max_age_hours is not None:
+        conds.append(ReviewTask.created_at >= now - timedelta(hours=max_age_hours))
+    if assignee:
+        conds.append(ReviewTask.assignee == assignee)
+    if unassigned is True:
+        conds.append(ReviewTask.assignee.is_(None))
+    elif unassigned is False:
+        conds.append(ReviewTask.assignee.is_not(None))
+    if source_system:
+        conds.append(or_(*[ReviewTask.source_systems.contains(f",{code},", autoescape=True)
+                           for code in source_system]))
+    if golden_id:
+        conds.append(ReviewTask.id.in_(select(ReviewTaskGolden.task_id)
+                                       .where(ReviewTaskGolden.golden_id == golden_id)))
+    after = decode_cursor(cursor)
+    if after:
+        conds.append(ReviewTask.id > after)
+    rows = list(session.scalars(select(ReviewTask).where(*conds).order_by(ReviewTask.id)
+                                .limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None
+
+
+def task_dict(task: ReviewTask, etag: str | None = None) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": task.id, "domain": task.domain, "status": task.status,
+        "golden_ids": list(task.golden_ids), "score": task.score,
+        "source_record_ids": task.source_record_ids,
+        "source_systems": [s for s in task.source_systems.split(",") if s],
+        "explanation": task.explanation, "assignee": task.assignee,
+        "created_by": task.created_by, "created_at": task.created_at.isoformat(),
+        "age_seconds": int((now - task.created_at).total_seconds()),
+        "deferred_until": task.deferred_until.isoformat() if task.deferred_until else None,
+        "decision": task.decision, "decided_by": task.decided_by,
+        "decided_at": task.decided_at.isoformat() if task.decided_at else None,
+        "reason": task.reason, "operation_id": task.operation_id, "version": task.version,
+        "etag": etag,
+    }
+
+
+def side_by_side(session: Session, registry: DomainRegistry, task: ReviewTask) -> dict[str, Any]:
+    """The task with each golden record, its source records and an attribute comparison."""
+    goldens = {g.id: g for g in session.scalars(
+        select(GoldenRecord).where(GoldenRecord.id.in_(task.golden_ids)))}
+    now_of = service.survivors(session, task.golden_ids)
+    records: list[dict[str, Any]] = []
+    for gid in task.golden_ids:
+        g = goldens.get(gid)
+        if g is None:
+            continue
+        rows = session.execute(
+            select(SourceRecord, SourceSystem.code)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
+            .where(SourceRecord.golden_id == gid)
+            .order_by(SourceSystem.code, SourceRecord.source_id).limit(SIDE_BY_SIDE_RECORDS)
+        ).all()
+        count = session.scalar(select(func.count()).select_from(SourceRecord)
+                               .where(SourceRecord.golden_id == gid)) or 0
+        records.append({
+            "golden": {**gold.snapshot(g), "provenance": g.provenance},
+            "current_id": now_of.get(gid, gid),
+            "source_record_count": count,
+            "source_records": [
+                {"id": sr.id, "source_system": code, "source_id": sr.source_id,
+                 "active": sr.active, "attributes": sr.attributes,
+                 "updated_at": sr.updated_at.isoformat()}
+                for sr, code in rows
+            ],
+        })
+    definition = registry.get(task.domain)
+    comparison = []
+    for attr in definition.attributes:
+        values = [r["golden"]["attributes"].get(attr.name) for r in records]
+        if all(v is None for v in values):
+            continue
+        present = [v for v in values if v is not None]
+        comparison.append({"attribute": attr.name, "values": values,
+                           "same": len(present) == len(values)
+                           and len(set(map(str, present))) == 1})
+    etag = task_etag(session, task)
+    return {**task_dict(task, etag), "records": records, "comparison": comparison}
+
+
+def _lock_task(session: Session, task_id: str, pre: service.Precondition | None) -> ReviewTask:
+    service.write_lock(session)
+    task = session.scalar(select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if task is None:
+        raise NotFound(f"No review task '{task_id}'")
+    service.check(pre, task_etag(session, task), f"Review task '{task_id}'")
+    return task
+
+
+def assign(session: Session, ctx: RequestContext, task_id: str, *,
+           assignee: str | None = None, precondition: service.Precondition | None = None
+           ) -> ReviewTask:
+    """Claim a task (``assignee`` None: the caller) or assign it to a steward; commits.
+
+    Claiming a task someone else holds is refused; assigning it explicitly reassigns it.
+    """
+    task = _lock_task(session, task_id, precondition)
+    if task.status not in PENDING_TASK:
+        raise Conflict(f"Review task '{task_id}' is already decided ({task.status}).")
+    claiming = assignee is None
+    who = ctx.actor.name if claiming else assignee
+    if task.assignee == who:
+        session.rollback()
+        return task
+    if claiming and task.assignee is not None:
+        raise Conflict(f"Review task '{task_id}' is claimed by {task.assignee}.")
+    before = {"assignee": task.assignee}
+    task.assignee, task.updated_at = who, utcnow()
+    audit(session, ctx, "review_task.claimed" if claiming else "review_task.assigned",
+          "review_task", task.id, domain=task.domain, before=before,
+          after={"assignee": task.assignee})
+    session.commit()
+    return task
+
+
+def decide(
+    session: Session,
+    registry: DomainRegistry,
+    ctx: RequestContext,
+    task_id: str,
+    *,
+    decision: str,
+    reason: str | None,
+    precondition: service.Precondition | None = None,
+    defer_until: datetime | None = None,
+) -> tuple[ReviewTask, service.MergeOutcome | None]:
+    """Merge the task's records, mark them not-a-match, or defer the task; commits."""
+    why = service._reason(reason)
+    task = _lock_task(session, task_id, precondition)
+    if task.status not in PENDING_TASK:
+        raise Conflict(f"Review task '{task_id}' is already decided ({task.status}).")
+    if task.assignee and task.assignee != ctx.actor.name and ctx.actor.role != "admin":
+        raise Conflict(f"Review task '{task_id}' is claimed by {task.assignee}.")
+    before = task_dict(task)
+    outcome = None
+    now = utcnow()
+    ids = sorted(set(service.survivors(session, task.golden_ids).values()))
+    if decision == "merge":
+        if len(ids) < 2:
+            raise Conflict("These records are one golden record already.")
+        outcome = service._merge(session, registry, ctx, ids, reason=why, preconditions={},
+                                 review_task_id=task.id)
+        task.status, task.operation_id = MERGED, outcome.operation.id
+    elif decision == "not_a_match":
+        for a, b in service.pairs_of(ids):
+            service._record_not_a_match(session, ctx, task.domain, service.GOLDEN_KIND, a, b,
+                                        reason=why, origin=f"review_task:{task.id}")
+        task.status = NOT_A_MATCH
+    elif decision == "defer":
+        task.status, task.deferred_until = DEFERRED, defer_until
+    else:
+        raise ValidationFailed("Unknown decision.",
+                               errors={"decision": ["One of merge, not_a_match, defer."]})
+    if task.status != DEFERRED:
+        task.open_key = None
+    task.decision, task.decided_by, task.decided_at, task.reason = (
+        decision, ctx.actor.name, now, why)
+    task.updated_at = now
+    audit(session, ctx, "review_task.decided", "review_task", task.id, domain=task.domain,
+          before=before, after=task_dict(task), reason=why)
+    session.commit()
+    return task, outcome
+
+
+def stats(session: Session) -> list[dict[str, Any]]:
+    """Pending tasks by domain, status and age bucket, with the oldest task's age."""
+    now = utcnow()
+    counts: Counter[tuple[str, str, str]] = Counter()
+    oldest: dict[str, datetime] = {}
+    for domain, status, created in session.execute(
+        select(ReviewTask.domain, ReviewTask.status, ReviewTask.created_at)
+        .where(ReviewTask.status.in_(PENDING_TASK))
+    ).all():
+        counts[(domain, status, age_bucket(now - created))] += 1
+        if domain not in oldest or created < oldest[domain]:
+            oldest[domain] = created
+    return [{"domain": d, "status": s, "age": a, "count": n,
+             "oldest_age_seconds": int((now - oldest[d]).total_seconds())}
+            for (d, s, a), n in sorted(counts.items())]
+
+
+def age_bucket(age: timedelta) -> str:
+    for limit, name in AGE_BUCKETS:
+        if age < limit:
+            return name
+    return "gt_30d"
