@@ -21,6 +21,9 @@ class Config:
     bulk_max_records: int = 10_000
     batch_resolve_max_keys: int = 1_000
     page_max_size: int = 500
+    # Domains whose incremental matching is switched off ("*" for all), e.g. for an initial
+    # bulk load that is matched afterwards in batch with `mdm match DOMAIN`.
+    matching_disabled: frozenset[str] = frozenset()
     testing: bool = False
 
     @classmethod
@@ -31,4 +34,7 @@ class Config:
             cfg.database_url = env["MDM_DATABASE_URL"]
         cfg.domains_path = env.get("MDM_DOMAINS_PATH") or None
         cfg.log_level = env.get("MDM_LOG_LEVEL", cfg.log_level)
+        cfg.matching_disabled = frozenset(
+            d.strip() for d in env.get("MDM_MATCHING_DISABLED", "").split(",") if d.strip()
+        )
         return cfg

@@ -20,6 +20,8 @@ from prometheus_client import (
 )
 from prometheus_client.registry import Collector
 
+from mdm.errors import ValidationFailed
+
 REQUESTS = Counter(
     "mdm_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
 )
@@ -70,6 +72,23 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
+def _refuse_nul_characters() -> None:
+    """PostgreSQL text cannot hold U+0000; refuse it up front on every backend alike, with
+    a 422 naming where it was, rather than letting the database fail mid-request."""
+    where = None
+    if "\x00" in request.path:
+        where = "path"
+    elif b"%00" in request.query_string or b"\x00" in request.query_string:
+        where = "query"
+    elif request.content_length and request.mimetype == "application/json":
+        body = request.get_data(cache=True)
+        if b"\\u0000" in body or b"\x00" in body:
+            where = "body"
+    if where:
+        raise ValidationFailed("NUL characters are not allowed.",
+                               errors={where: ["Contains a NUL (U+0000) character."]})
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
@@ -77,6 +96,7 @@ def init_app(app: Flask) -> None:
         # A client-supplied id is kept when it is sane, so one id follows a call across systems.
         g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
         g.started = time.perf_counter()
+        _refuse_nul_characters()
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -9,6 +9,7 @@ requests from a few client threads, and prints throughput and the server's peak 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -42,7 +43,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--matching", action="store_true",
+                    help="match each record on ingest (default: off, as in an initial load)")
     args = ap.parse_args()
+    if not args.matching:
+        os.environ["MDM_MATCHING_DISABLED"] = "supplier"
 
     rnd = random.Random(7)
     batches = [[supplier(i, rnd) for i in range(start, min(start + args.batch, args.records))]
@@ -86,7 +91,7 @@ def main() -> None:
             stop.set()
             sampler.join()
     print(f"db={args.db} records={args.records} batch={args.batch} clients={args.clients} "
-          f"gunicorn_workers={args.workers}")
+          f"gunicorn_workers={args.workers} matching={'on' if args.matching else 'off'}")
     print(f"results: {counts}")
     print(f"elapsed {elapsed:.1f} s   throughput {args.records / elapsed:,.0f} records/s   "
           f"server peak RSS {peak[0] / 2**20:,.0f} MiB")

@@ -1,0 +1,241 @@
+"""Incremental matching: the ingestion linker that matches each new record at once.
+
+``link`` runs inside the ingest transaction: it normalises the new records, reads their
+candidates from the blocking index (plus whole clusters, so no chained merges), and asks
+the pure engine (``match_one``) where each goes. New records of one request are matched
+against each other too. ``after_link`` writes the new records into the index, opens
+review tasks for between-threshold matches and persists every decision.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from mdm.context import RequestContext
+from mdm.db import utcnow
+from mdm.domains.definitions import DomainDefinition
+from mdm.matching import index
+from mdm.matching.decisions import Action, MatchDecision, PairOutcome
+from mdm.matching.domains import settings_for, validate_all
+from mdm.matching.incremental import match_one
+from mdm.matching.models import INCREMENTAL, MatchDecisionRecord
+from mdm.matching.params import ModelParams
+from mdm.matching.records import PreparedRecord, Record
+from mdm.matching.settings import MatchSettings
+from mdm.records.linking import (
+    LinkDecision,
+    Linker,
+    NewGoldenLinker,
+    PendingRecord,
+    set_linker_factory,
+)
+from mdm.records.models import SourceRecord
+
+_NEW = "new:"
+
+
+def install(app: Flask) -> None:
+    """Match ingested records of every matched domain (called by ``create_app``)."""
+    validate_all(app.extensions["mdm_domains"])
+    disabled = app.config["MDM"].matching_disabled
+    if disabled:
+        set_linker_factory(
+            lambda d: NewGoldenLinker() if "*" in disabled or d.name in disabled
+            else linker_factory(d)
+        )
+    else:
+        set_linker_factory(linker_factory)
+    if not event.contains(Session, "after_flush", _track_updates):
+        event.listen(Session, "after_flush", _track_updates)
+        event.listen(Session, "before_commit", _reindex_updates)
+        event.listen(Session, "after_soft_rollback", _forget_updates)
+
+
+def linker_factory(definition: DomainDefinition) -> Linker:
+    settings = settings_for(definition)
+    if settings is None:
+        return NewGoldenLinker()
+    return MatchingLinker(settings)
+
+
+@dataclass
+class _Placed:
+    """Where one pending record went, while the request is being linked."""
+
+    prepared: PreparedRecord
+    keys: list[str]
+    cluster: str  # golden id, or "new:<index of the first pending record of the cluster>"
+    decision: MatchDecision
+    review: list[tuple[str, float]] = field(default_factory=list)  # other clusters to review
+
+
+class MatchingLinker:
+    """One instance per ingest call: ``link`` keeps what ``after_link`` writes."""
+
+    def __init__(self, settings: MatchSettings) -> None:
+        self.settings = settings
+        self.placed: list[_Placed] = []
+        self.params: ModelParams | None = None
+
+    def link(self, session: Session, definition: DomainDefinition, pending: list[PendingRecord],
+             ctx: RequestContext) -> list[LinkDecision]:
+        settings = self.settings
+        params, _ = index.current_params(session, definition.name, settings)
+        self.params = params
+        prepared = [settings.prepare(Record(f"{_NEW}{p.index}", p.source_system, p.attributes))
+                    for p in pending]
+        keys = [index.keys_of(settings, p) for p in prepared]
+        found = index.lookup(session, definition.name, {k for ks in keys for k in ks})
+        members = index.cluster_members(
+            session, settings, {sr for ids in found.values() for sr in ids})
+        by_golden: dict[str, list[PreparedRecord]] = defaultdict(list)
+        for m in members.values():
+            by_golden[m.golden_id].append(m.prepared)
+        cluster_of: dict[str, str] = {m.prepared.id: m.golden_id for m in members.values()}
+        pending_by_key: dict[str, list[int]] = defaultdict(list)
+        pending_in: dict[str, list[PreparedRecord]] = defaultdict(list)
+
+        out: list[LinkDecision] = []
+        for i, (me, my_keys) in enumerate(zip(prepared, keys, strict=True)):
+            clusters: set[str] = set()
+            for k in my_keys:
+                clusters.update(members[sr].golden_id for sr in found.get(k, ()) if sr in members)
+                clusters.update(self.placed[j].cluster for j in pending_by_key.get(k, ()))
+            candidates = [r for c in clusters for r in (*by_golden.get(c, ()), *pending_in[c])]
+            decision = match_one(me, candidates, settings, params, cluster_of=cluster_of)
+            if decision.action is Action.MERGE:
+                assert decision.target_cluster_id is not None
+                cluster = decision.target_cluster_id
+            else:
+                cluster = f"{_NEW}{i}"
+            review: dict[str, float] = {}
+            for pair in decision.pairs:
+                other = cluster_of.get(pair.right_id, pair.right_id)
+                if pair.outcome is PairOutcome.REVIEW and other != cluster:
+                    review[other] = max(review.get(other, 0.0), pair.probability)
+            self.placed.append(_Placed(me, my_keys, cluster, decision, sorted(review.items())))
+            cluster_of[me.id] = cluster
+            pending_in[cluster].append(me)
+            for k in my_keys:
+                pending_by_key[k].append(i)
+            if cluster.startswith(_NEW):
+                same = int(cluster[len(_NEW):])
+                out.append(LinkDecision(same_as=same) if same != i else LinkDecision())
+            else:
+                out.append(LinkDecision(golden_id=cluster))
+        return out
+
+    def after_link(self, session: Session, definition: DomainDefinition,
+                   pending: list[PendingRecord], decisions: list[LinkDecision],
+                   golden_ids: list[str], source_record_ids: list[int],
+                   ctx: RequestContext) -> None:
+        from mdm.records.ingest import content_hash
+        from mdm.stewardship.service import open_review_task
+
+        domain = definition.name
+        rename = {f"{_NEW}{i}": index.record_key(sr) for i, sr in enumerate(source_record_ids)}
+        golden_of_label = {f"{_NEW}{i}": g for i, g in enumerate(golden_ids)}
+        rows = [
+            (sr_id, content_hash(p.attributes, True),
+             PreparedRecord(index.record_key(sr_id), placed.prepared.source_system,
+                            placed.prepared.values))
+            for sr_id, p, placed in zip(source_record_ids, pending, self.placed, strict=True)
+        ]
+        index.write(session, domain, self.settings, rows)
+
+        now = utcnow()
+        decision_rows = []
+        for i, placed in enumerate(self.placed):
+            golden_id = golden_ids[i]
+            explanation = _explanation(placed.decision, rename, golden_of_label)
+            related = [golden_of_label.get(c, c) for c, _ in placed.review]
+            related = sorted({g for g in related if g != golden_id})
+            task_id = None
+            if related:
+                best = max(p for _, p in placed.review)
+                task = open_review_task(
+                    session, ctx, domain=domain, golden_ids=[golden_id, *related],
+                    source_record_ids=[source_record_ids[i]], score=best,
+                    explanation=explanation)
+                task_id = task.id
+            target = placed.decision.target_cluster_id
+            if target is not None:
+                related = sorted({*related, golden_of_label.get(target, target)} - {golden_id})
+            best_pair = placed.decision.pairs[0].probability if placed.decision.pairs else None
+            decision_rows.append({
+                "domain": domain, "mode": INCREMENTAL, "source_record_id": source_record_ids[i],
+                "golden_id": golden_id, "action": placed.decision.action.value,
+                "probability": best_pair, "related_golden_ids": related,
+                "review_task_id": task_id,
+                "settings_version": placed.decision.settings_version,
+                "params_version": placed.decision.params_version,
+                "explanation": explanation, "actor": ctx.actor.name,
+                "request_id": ctx.request_id, "created_at": now,
+            })
+        if decision_rows:
+            session.execute(insert(MatchDecisionRecord.__table__), decision_rows)
+
+
+def _explanation(decision: MatchDecision, rename: dict[str, str],
+                 golden_of: dict[str, str]) -> dict[str, Any]:
+    """The engine's decision as stored JSON, with request-local ids made permanent."""
+    out = decision.to_dict()
+    out["action"] = decision.action.value
+    out["record_id"] = rename.get(out["record_id"], out["record_id"])
+    if out["target_record_id"]:
+        out["target_record_id"] = rename.get(out["target_record_id"], out["target_record_id"])
+    if out["target_cluster_id"]:
+        out["target_golden_id"] = golden_of.get(out["target_cluster_id"],
+                                                out["target_cluster_id"])
+    out.pop("target_cluster_id", None)
+    for pair in out["pairs"]:
+        pair["left_id"] = rename.get(pair["left_id"], pair["left_id"])
+        pair["right_id"] = rename.get(pair["right_id"], pair["right_id"])
+        pair["outcome"] = str(pair["outcome"])
+    return out
+
+
+# --- keeping the index current when stored records change ------------------------------------
+# Ingestion updates an existing source record through the ORM (the linker only sees new
+# records); these two session hooks notice such updates and re-index them before commit.
+
+_STALE = "mdm_matching_stale"
+
+
+def _track_updates(session: Session, flush_context: Any) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, SourceRecord):
+            state = inspect(obj)
+            if state.attrs.attributes.history.has_changes() or \
+                    state.attrs.active.history.has_changes():
+                values = state.dict
+                session.info.setdefault(_STALE, set()).add((values["domain"], values["id"]))
+
+
+def _forget_updates(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_STALE, None)
+
+
+def _reindex_updates(session: Session) -> None:
+    stale = session.info.pop(_STALE, None)
+    if not stale:
+        return
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return
+    registry = current_app.extensions["mdm_domains"]
+    by_domain: dict[str, list[int]] = defaultdict(list)
+    for domain, sr_id in stale:
+        by_domain[domain].append(sr_id)
+    for domain, ids in by_domain.items():
+        if domain not in registry:
+            continue
+        settings = settings_for(registry.get(domain))
+        if settings is not None:
+            index.reindex(session, domain, settings, ids)

@@ -1,0 +1,430 @@
+"""Matching use cases: decisions and explanations for the API, settings, batch re-matching.
+
+The incremental path lives in ``mdm.matching.linker`` (it runs inside ingestion); this
+module serves the API and ``mdm match DOMAIN``: read decisions, explain a pair live,
+show the settings, and re-match a whole domain (dry run: report only).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from mdm.context import Actor, RequestContext
+from mdm.db import new_id, utcnow
+from mdm.domains.definitions import DomainDefinition
+from mdm.domains.registry import DomainRegistry
+from mdm.errors import Conflict, MdmError, NotFound, ValidationFailed
+from mdm.matching import index
+from mdm.matching.batch import dry_run_diff, match_batch
+from mdm.matching.decisions import ClusteringDiff, PairDecision
+from mdm.matching.domains import settings_block, settings_for, settings_origin
+from mdm.matching.engine import MatchEngine
+from mdm.matching.incremental import engine_for
+from mdm.matching.models import BATCH, MatchDecisionRecord, MatchParams, MatchPrepared
+from mdm.matching.params import ModelParams
+from mdm.matching.records import PreparedRecord, Record
+from mdm.matching.settings import MatchSettings
+from mdm.records.models import MERGED, GoldenRecord, SourceRecord
+from mdm.sources.models import SourceSystem
+
+MATCHING_ACTOR = "matching"
+MAX_SIDE_RECORDS = 50  # records per side of an explained pair
+MAX_EXPLAINED_PAIRS = 25
+MAX_DECISIONS = 500
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def _matched(definition: DomainDefinition) -> MatchSettings:
+    settings = settings_for(definition)
+    if settings is None:
+        raise Conflict(f"Matching is off for domain '{definition.name}'.",
+                       errors={"domain": ["Its definition sets match.enabled: false or "
+                                          "has no match settings."]})
+    return settings
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+def settings_view(session: Session, registry: DomainRegistry, domain: str) -> dict[str, Any]:
+    """A domain's match settings as data, their version and the parameters in use."""
+    definition = registry.get(domain)
+    settings = settings_for(definition)
+    out: dict[str, Any] = {"domain": domain, "enabled": settings is not None,
+                           "origin": settings_origin(definition), "version": None,
+                           "settings": None, "params": None}
+    if settings is None:
+        return out
+    block, _ = settings_block(definition)
+    out["version"] = settings.version
+    out["settings"] = settings.to_dict() if block is not None else None
+    params, row_id = index.current_params(session, domain, settings)
+    row = session.get(MatchParams, row_id) if row_id is not None else None
+    out["params"] = {
+        "version": params.version,
+        "source": "trained" if row is not None else "defaults",
+        "trained_at": row.trained_at.isoformat() if row is not None else None,
+        "trained_by": row.trained_by if row is not None else None,
+        "records": row.records if row is not None else None,
+        "probability_two_random_records_match": params.probability_two_random_records_match,
+        "comparisons": {k: {"m": v.m, "u": v.u} for k, v in params.comparisons.items()},
+    }
+    return out
+
+
+def store_params(session: Session, ctx: RequestContext, domain: str, settings: MatchSettings,
+                 params: ModelParams, records: int) -> MatchParams:
+    row = MatchParams(domain=domain, settings_version=settings.version,
+                      params_version=params.version, params=params.to_dict(), records=records,
+                      trained_by=ctx.actor.name, trained_at=utcnow())
+    session.add(row)
+    return row
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+def decisions_for_golden(session: Session, golden_id: str) -> list[MatchDecisionRecord]:
+    """Decisions about the golden record and about every source record it holds now."""
+    if session.get(GoldenRecord, golden_id) is None:
+        raise NotFound(f"No golden record '{golden_id}'")
+    members = select(SourceRecord.id).where(SourceRecord.golden_id == golden_id)
+    D = MatchDecisionRecord
+    return list(session.scalars(
+        select(D).where(or_(D.golden_id == golden_id, D.source_record_id.in_(members)))
+        .order_by(D.id).limit(MAX_DECISIONS)
+    ))
+
+
+def decision_dict(d: MatchDecisionRecord) -> dict[str, Any]:
+    return {
+        "id": d.id, "domain": d.domain, "mode": d.mode, "source_record_id": d.source_record_id,
+        "golden_id": d.golden_id, "action": d.action, "probability": d.probability,
+        "related_golden_ids": d.related_golden_ids, "review_task_id": d.review_task_id,
+        "settings_version": d.settings_version, "params_version": d.params_version,
+        "explanation": d.explanation, "actor": d.actor, "request_id": d.request_id,
+        "created_at": d.created_at.isoformat(),
+    }
+
+
+# --- explaining a pair ------------------------------------------------------------------------
+
+@dataclass
+class _Side:
+    key: str
+    golden_ids: list[str]
+    records: list[tuple[int, str, dict[str, Any]]]  # (source record id, system, attributes)
+
+
+def _resolve_side(session: Session, domain: str, key: str, name: str) -> _Side:
+    SR = SourceRecord
+    base = (select(SR.id, SR.golden_id, SourceSystem.code, SR.attributes)
+            .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+            .where(SR.domain == domain))
+    if key.startswith(index.SR_PREFIX):
+        raw = key[len(index.SR_PREFIX):]
+        if not raw.isdigit() or len(raw) > 18:
+            raise ValidationFailed("Not a source record key.",
+                                   errors={name: ["Use sr:<source record id>."]})
+        rows = session.execute(base.where(SR.id == int(raw))).all()
+    elif "/" in key:
+        system, source_id = key.split("/", 1)
+        rows = session.execute(base.where(SourceSystem.code == system,
+                                          SR.source_id == source_id)).all()
+    else:
+        golden = session.get(GoldenRecord, key)
+        if golden is None or golden.domain != domain:
+            raise NotFound(f"No {domain} golden record '{key}'",
+                           errors={name: ["Unknown golden record."]})
+        seen = set()
+        while golden.status == MERGED and golden.merged_into and golden.id not in seen:
+            seen.add(golden.id)
+            golden = session.get(GoldenRecord, golden.merged_into) or golden
+        rows = session.execute(base.where(SR.golden_id == golden.id, SR.active.is_(True))
+                               .order_by(SR.id).limit(MAX_SIDE_RECORDS)).all()
+        return _Side(key, [golden.id], [(r[0], r[2], r[3]) for r in rows])
+    if not rows:
+        raise NotFound(f"No {domain} source record '{key}'",
+                       errors={name: ["Unknown source record."]})
+    return _Side(key, [rows[0][1]], [(r[0], r[2], r[3]) for r in rows])
+
+
+def explain(session: Session, registry: DomainRegistry, domain: str, a: str,
+            b: str) -> dict[str, Any]:
+    """Score two golden or source records now, and list the stored decisions between them.
+
+    ``a``/``b``: a golden id, ``sr:<source record id>`` or ``<SYSTEM>/<source id>``.
+    """
+    definition = registry.get(domain)
+    settings = _matched(definition)
+    left = _resolve_side(session, domain, a, "a")
+    right = _resolve_side(session, domain, b, "b")
+    params, _ = index.current_params(session, domain, settings)
+    engine = engine_for(settings, params)
+
+    def prepared(side: _Side) -> list[PreparedRecord]:
+        return [settings.prepare(Record(index.record_key(i), code, attrs))
+                for i, code, attrs in side.records]
+
+    pairs: list[dict[str, Any]] = []
+    for x in prepared(left):
+        for y in prepared(right):
+            if x.id != y.id:
+                pairs.append(_pair_dict(engine, x, y))
+    pairs.sort(key=lambda p: (-p["probability"], -p["match_weight"]))
+    return {
+        "domain": domain, "settings_version": settings.version, "params_version": params.version,
+        "a": _side_dict(left), "b": _side_dict(right),
+        "best": pairs[0] if pairs else None, "pairs": pairs[:MAX_EXPLAINED_PAIRS],
+        "stored": [decision_dict(d) for d in _stored_between(session, left, right)],
+    }
+
+
+def _pair_dict(engine: MatchEngine, x: PreparedRecord, y: PreparedRecord) -> dict[str, Any]:
+    out = _plain(engine.explain(x, y))
+    out["conflict"] = engine.conflict(x.values, y.values)
+    return out
+
+
+def _plain(pair: PairDecision) -> dict[str, Any]:
+    out = pair.to_dict()
+    out["outcome"] = pair.outcome.value
+    return out
+
+
+def _side_dict(side: _Side) -> dict[str, Any]:
+    return {"key": side.key, "golden_ids": side.golden_ids,
+            "source_record_ids": [r[0] for r in side.records]}
+
+
+def _stored_between(session: Session, left: _Side, right: _Side) -> list[MatchDecisionRecord]:
+    D = MatchDecisionRecord
+    ids = [r[0] for r in left.records] + [r[0] for r in right.records]
+    goldens = set(left.golden_ids) | set(right.golden_ids)
+    rows = session.scalars(select(D).where(or_(D.source_record_id.in_(ids),
+                                               D.golden_id.in_(list(goldens))))
+                           .order_by(D.id).limit(MAX_DECISIONS))
+    sides = [({index.record_key(r[0]) for r in s.records}, set(s.golden_ids))
+             for s in (left, right)]
+    out = []
+    for d in rows:
+        mentioned = {d.golden_id, *d.related_golden_ids}
+        if d.source_record_id is not None:
+            mentioned.add(index.record_key(d.source_record_id))
+        for p in (d.explanation or {}).get("pairs", []):
+            mentioned.update((p.get("left_id"), p.get("right_id")))
+        if all(keys & mentioned or golds & mentioned for keys, golds in sides):
+            out.append(d)
+    return out
+
+
+# --- batch re-matching ------------------------------------------------------------------------
+
+@dataclass
+class RematchReport:
+    domain: str
+    dry_run: bool
+    records: int = 0
+    settings_version: str = ""
+    params_version: str = ""
+    trained: bool = False
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    review_groups: int = 0
+    unchanged: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+    applied: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def rematch(
+    session: Session,
+    registry: DomainRegistry,
+    ctx: RequestContext,
+    domain: str,
+    *,
+    dry_run: bool = False,
+    train: bool = True,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> RematchReport:
+    """Match a whole domain again and compare with today's golden records.
+
+    ``train`` estimates new parameters (stored unless ``dry_run``); otherwise the stored
+    ones (or the defaults) are used, exactly as incremental matching uses them. Applying
+    merges whole golden records through stewardship's merge (actor "matching") and opens
+    review tasks; proposed splits are reported, never applied (a split undoes someone's
+    merge and needs a steward). ``dry_run`` changes nothing.
+    """
+    from mdm.stewardship.service import not_a_match_pairs
+
+    definition = registry.get(domain)
+    settings = _matched(definition)
+    report = RematchReport(domain, dry_run, settings_version=settings.version, trained=train)
+    params: ModelParams | None = None
+    if not train:
+        params, _ = index.current_params(session, domain, settings)
+
+    current: dict[str, str] = {}
+    constraints = _constraints(session, domain, not_a_match_pairs(session, domain))
+    result, params = match_batch(_stream(session, domain, current), settings, params,
+                                 constraints=constraints, workers=workers, progress=progress)
+    diff = dry_run_diff(current, result.clusters)
+    report.records = len(current)
+    report.params_version = params.version
+    report.stats = result.stats
+    report.unchanged = diff.unchanged
+    report.review_groups = len(result.review)
+    report.merges = [{"golden_ids": m["from_clusters"],
+                      "source_record_ids": [index.record_id(r) for r in m["records"]]}
+                     for m in diff.merges]
+    report.splits = [{"golden_id": s["cluster"],
+                      "into": [[index.record_id(r) for r in part] for part in s["into"]]}
+                     for s in diff.splits]
+    if dry_run:
+        session.rollback()
+        return report
+
+    if train:
+        store_params(session, ctx, domain, settings, params, len(current))
+    session.commit()
+    report.applied = _apply(session, registry, domain, settings, params, diff, result.review,
+                            current, ctx.request_id, progress)
+    return report
+
+
+def _stream(session: Session, domain: str, current: dict[str, str]) -> Iterator[Record]:
+    SR = SourceRecord
+    rows = session.execute(
+        select(SR.id, SourceSystem.code, SR.attributes, SR.golden_id)
+        .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+        .where(SR.domain == domain, SR.active.is_(True)).order_by(SR.id)
+        .execution_options(yield_per=5_000)
+    )
+    for sr_id, code, attrs, golden_id in rows:
+        key = index.record_key(sr_id)
+        current[key] = golden_id
+        yield Record(key, code, attrs)
+
+
+def _constraints(session: Session, domain: str,
+                 pairs: set[frozenset[str]]) -> set[tuple[str, str]]:
+    """Stewards' not-a-match pairs as pairs of engine record ids."""
+    goldens = {k for p in pairs for k in p if not k.startswith(index.SR_PREFIX)}
+    members: dict[str, list[str]] = defaultdict(list)
+    for chunk in index.chunks(sorted(goldens), 500):
+        for sr_id, gid in session.execute(select(SourceRecord.id, SourceRecord.golden_id)
+                                          .where(SourceRecord.golden_id.in_(chunk))).all():
+            members[gid].append(index.record_key(sr_id))
+    out: set[tuple[str, str]] = set()
+    for pair in pairs:
+        a, b = sorted(pair)
+        left = [a] if a.startswith(index.SR_PREFIX) else members.get(a, [])
+        right = [b] if b.startswith(index.SR_PREFIX) else members.get(b, [])
+        out.update((x, y) for x in left for y in right)
+    return out
+
+
+def _apply(session: Session, registry: DomainRegistry, domain: str, settings: MatchSettings,
+           params: ModelParams, diff: ClusteringDiff, review: list[Any],
+           current: dict[str, str], request_id: str | None,
+           progress: Progress | None) -> dict[str, Any]:
+    from mdm.stewardship.service import merge, open_review_task, survivors
+
+    ctx = RequestContext(Actor(name=MATCHING_ACTOR, role="admin"),
+                         request_id or f"match-{new_id()}")
+    engine = engine_for(settings, params)
+    reason = f"batch re-match with settings {settings.version}, parameters {params.version}"
+    merged, failed = 0, []
+    for n, proposal in enumerate(diff.merges, start=1):
+        goldens = sorted(set(survivors(session, proposal["from_clusters"]).values()))
+        if len(goldens) < 2:
+            continue
+        explanation = _merge_explanation(session, engine, proposal, current)
+        survivor = min(session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(goldens))),
+                       key=lambda g: (g.created_at, g.id)).id
+        session.add(MatchDecisionRecord(
+            domain=domain, mode=BATCH, source_record_id=None, golden_id=survivor,
+            action="merge", probability=explanation["probability"],
+            related_golden_ids=[g for g in goldens if g != survivor], review_task_id=None,
+            settings_version=settings.version, params_version=params.version,
+            explanation=explanation, actor=ctx.actor.name, request_id=ctx.request_id,
+            created_at=utcnow()))
+        try:
+            merge(session, registry, ctx, goldens, reason=reason)  # commits the decision too
+            merged += 1
+        except MdmError as exc:
+            session.rollback()
+            failed.append({"golden_ids": goldens, "error": exc.message})
+        if progress:
+            progress("apply merges", n, len(diff.merges))
+    tasks = 0
+    for group in review:
+        goldens = sorted(set(survivors(session, {current[r] for r in group.record_ids
+                                                 if r in current}).values()))
+        if len(goldens) < 2:
+            continue
+        best = max((p[2] for p in group.pairs), default=0.0)
+        open_review_task(session, ctx, domain=domain, golden_ids=goldens,
+                         source_record_ids=[index.record_id(r) for r in group.record_ids],
+                         score=best, explanation={
+                             "mode": BATCH, "settings_version": settings.version,
+                             "params_version": params.version,
+                             "pairs": [{"left_id": x, "right_id": y, "probability": p,
+                                        "reason": why} for x, y, p, why in group.pairs]})
+        tasks += 1
+    session.commit()
+    reindexed = ensure_index(session, domain, settings, progress=progress)
+    return {"merged": merged, "failed": failed, "review_tasks": tasks,
+            "splits_not_applied": len(diff.splits), "reindexed": reindexed}
+
+
+def _merge_explanation(session: Session, engine: MatchEngine, proposal: dict[str, Any],
+                       current: dict[str, str]) -> dict[str, Any]:
+    """The strongest pairs across the golden records a batch merge joins."""
+    ids = [index.record_id(r) for r in proposal["records"]][:MAX_SIDE_RECORDS]
+    rows = session.execute(index.attributes_query(ids)).all()
+    prepared = [engine.settings.prepare(Record(index.record_key(i), code, attrs))
+                for i, code, attrs, _ in rows]
+    pairs = [_plain(engine.explain(x, y)) for k, x in enumerate(prepared)
+             for y in prepared[k + 1:] if current.get(x.id) != current.get(y.id)]
+    pairs.sort(key=lambda p: -p["probability"])
+    return {"mode": BATCH, "action": "merge", "from_golden_ids": proposal["from_clusters"],
+            "records": proposal["records"], "pairs": pairs[:MAX_EXPLAINED_PAIRS],
+            "probability": pairs[0]["probability"] if pairs else None,
+            "settings_version": engine.settings.version,
+            "params_version": engine.params_version}
+
+
+def ensure_index(session: Session, domain: str, settings: MatchSettings, *,
+                 chunk: int = 2_000, progress: Progress | None = None) -> int:
+    """Index every source record of the domain missing or stale under these settings.
+
+    Records loaded before matching was on, or indexed under an older settings version,
+    are (re)written in transactions of ``chunk`` records. Returns how many.
+    """
+    SR, MP = SourceRecord, MatchPrepared
+    stale = (select(SR.id).outerjoin(MP, MP.source_record_id == SR.id)
+             .where(SR.domain == domain,
+                    or_(MP.source_record_id.is_(None), MP.settings_version != settings.version,
+                        MP.content_hash != SR.content_hash)))
+    total = session.scalar(select(func.count()).select_from(stale.subquery())) or 0
+    done = 0
+    while True:
+        ids = list(session.scalars(stale.order_by(SR.id).limit(chunk)))
+        if not ids:
+            break
+        index.reindex(session, domain, settings, ids)
+        session.commit()
+        done += len(ids)
+        if progress:
+            progress("index", done, total)
+    return done
