@@ -1,8 +1,11 @@
 """The application factory: ``gunicorn "mdm.app:create_app()"``."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+import orjson
 from flask import Flask, g
 from flask.json.provider import DefaultJSONProvider
 
@@ -27,7 +30,21 @@ API_SPEC_OPTIONS: dict[str, Any] = {
 
 
 class JSONProvider(DefaultJSONProvider):
+    """orjson for request and response bodies: bulk calls carry thousands of records."""
+
     sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj, default=_fallback, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(s)
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, (Decimal, UUID)):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -58,15 +75,26 @@ def create_app(config: Config | None = None) -> Flask:
     from mdm.crosswalks.api import blp as crosswalk_blp
     from mdm.domains.api import blp as domains_blp
     from mdm.events.api import blp as changes_blp
+    from mdm.hierarchies.api import blp as hierarchies_blp
+    from mdm.matching.api import blp as matching_blp
+    from mdm.publication.api import blp as publication_blp
     from mdm.records.api import blp as records_blp
     from mdm.sources.api import blp as sources_blp
+    from mdm.stewardship.api import blp as stewardship_blp
     from mdm.web.docs import bp as docs_bp
     from mdm.web.health import blp as health_blp
 
     for blp in (health_blp, domains_blp, sources_blp, records_blp, crosswalk_blp, audit_blp,
-                changes_blp, keys_blp):
+                changes_blp, keys_blp, publication_blp, hierarchies_blp, stewardship_blp,
+                matching_blp):
         api.register_blueprint(blp)
     app.register_blueprint(docs_bp)
+    from mdm.matching.linker import install as install_matching
+
+    install_matching(app)  # ingestion matches each new record (incremental matching)
+    from mdm.contract_registry.wiring import init_app as init_contract_registry
+
+    init_contract_registry(app, api)  # /contracts (native) and the Confluent-compatible API
 
     @app.after_request
     def _etag(response: Any) -> Any:

@@ -19,6 +19,10 @@ from flask.cli import FlaskGroup, with_appcontext
 from mdm.context import cli_context
 from mdm.db import db
 from mdm.errors import MdmError
+from mdm.hierarchies.cli import hierarchy_group
+from mdm.matching.cli import match_cmd
+from mdm.publication.cli import scheduler, subscriptions_group, worker
+from mdm.stewardship.cli import survivorship_group
 
 LOAD_BATCH = 1000
 
@@ -34,6 +38,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(sources_group)
     app.cli.add_command(load)
     app.cli.add_command(export_group)
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(subscriptions_group)
+    app.cli.add_command(hierarchy_group)
+    app.cli.add_command(survivorship_group)
+    app.cli.add_command(match_cmd)
 
 
 # --- database -------------------------------------------------------------------------------

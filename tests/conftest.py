@@ -39,7 +39,7 @@ def migrated(database_url: str) -> str:
     """The test database, emptied and migrated to head once per session."""
     from mdm import migrate
     from mdm.db import make_engine
-    from mdm.schema import metadata
+    from mdm.schema import all_metadata
 
     engine = make_engine(database_url)
     with engine.begin() as conn:
@@ -47,7 +47,8 @@ def migrated(database_url: str) -> str:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         else:
-            metadata.drop_all(conn)
+            for metadata in all_metadata:
+                metadata.drop_all(conn)
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     migrate.upgrade(database_url)
@@ -65,14 +66,14 @@ def app(migrated: str) -> Any:
 def clean_db(app: Any) -> Iterator[None]:
     """Empty every table after the test (services commit for real, so no rollback trick)."""
     yield
-    from mdm.schema import metadata
+    from mdm.schema import all_metadata
 
     with app.app_context():
         db.session.remove()
         engine = db.engine
         assert engine is not None
         with engine.begin() as conn:
-            tables = [t.name for t in metadata.sorted_tables]
+            tables = [t.name for metadata in all_metadata for t in metadata.sorted_tables]
             if engine.dialect.name == "postgresql":
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mdm.db import Base, UTCDateTime, utcnow
@@ -15,13 +15,18 @@ EVENT_TYPES = ("created", "updated", "merged", "unmerged", "retired", "reactivat
 class ChangeEvent(Base):
     """Written in the same transaction as the change it describes (transactional outbox).
 
-    ``id`` grows monotonically with commits' insert order and is the change-feed cursor.
+    ``id`` is assigned at insert time, so on PostgreSQL a transaction that started earlier
+    can commit a smaller id after a larger one is already visible. ``position`` is assigned
+    afterwards, one sequencer at a time, in the order events become visible: it is the
+    stable cursor of the change feed and of publication (a reader never skips an event).
     """
 
     __tablename__ = "change_event"
     __table_args__ = (
         Index("ix_change_event_domain_id", "domain", "id"),
         Index("ix_change_event_golden_id", "golden_id", "id"),
+        Index("ix_change_event_position", "position", unique=True),
+        Index("ix_change_event_domain_position", "domain", "position"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -33,3 +38,5 @@ class ChangeEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # NULL until the sequencer has seen the committed event (see mdm.events.service.sequence)
+    position: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -6,6 +6,7 @@ fast and every rule is testable without a database. Validation rules are declare
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -192,6 +193,113 @@ class Snapshot:
         return top
 
 
+Link = tuple[str, str | None, str | None, str | None]  # node, parent, name, golden_id
+# node, parent, valid_from, valid_to, name, golden_id
+DatedRow = tuple[str, str | None, date, date | None, str | None, str | None]
+
+
+class DatedLinks:
+    """Every row of a version as dated links, indexed both ways, for as-of walks in memory.
+
+    Answers what the recursive walks in ``storage`` answer (the same links, de-duplicated
+    the same way) with one validity test per link, so a version loaded once serves every
+    date. Built from (node, parent, valid_from, valid_to, name, golden_id) rows, which both
+    indexes share (no copy per row: a version can have 100,000 of them).
+    """
+
+    __slots__ = ("_down", "_own", "size")
+
+    def __init__(self, rows: Iterable[DatedRow]):
+        down: dict[str | None, list[DatedRow]] = defaultdict(list)  # parent -> child rows
+        own: dict[str, list[DatedRow]] = defaultdict(list)  # node -> its own rows
+        size = 0
+        for row in rows:
+            own[row[0]].append(row)
+            down[row[1]].append(row)
+            size += 1
+        down.pop(None, None)  # roots: nobody's children
+        for edges in down.values():
+            if len(edges) > 1:
+                edges.sort(key=_node_key)  # children in key order, as Snapshot lists them
+        self._down, self._own, self.size = dict(down), dict(own), size
+
+    def node(self, key: str, at: date) -> list[Link]:
+        """``key``'s rows valid on ``at`` (several only for a shared node)."""
+        return [(key, p, name, gid) for _, p, start, end, name, gid in self._own.get(key, ())
+                if start <= at and (end is None or end >= at)]
+
+    def children(self, key: str, at: date) -> list[Link]:
+        return [(c, key, name, gid) for c, _, start, end, name, gid in self._down.get(key, ())
+                if start <= at and (end is None or end >= at)]
+
+    def below(self, key: str, at: date) -> list[Link]:
+        """The links below ``key`` valid on ``at`` (each descendant with its parent)."""
+        return self._walk(key, at, self._down, down=True)
+
+    def above(self, key: str, at: date) -> list[Link]:
+        """``key``'s own rows and its ancestors' rows valid on ``at``."""
+        return self._walk(key, at, self._own, down=False)
+
+    def descendants(self, key: str, at: date, max_depth: int | None = None
+                    ) -> list[tuple[str, int, str | None, str | None, bool]]:
+        """(node, depth, name, golden_id, leaf) below ``key`` on ``at``, in pre-order with
+        children by key: ``Snapshot.descendants`` over ``below``, without building the
+        snapshot first (the 10,000-node answer is mostly that overhead)."""
+        down = self._down
+
+        def valid_children(edges: list[DatedRow], depth: int
+                           ) -> list[tuple[str, int, str | None, str | None]]:
+            return [(child, depth, name, gid)
+                    for child, _, start, end, name, gid in reversed(edges)
+                    if start <= at and (end is None or end >= at)]
+
+        out: list[tuple[str, int, str | None, str | None, bool]] = []
+        seen = {key}
+        stack = valid_children(down.get(key, []), 1)
+        while stack:
+            node, depth, name, gid = stack.pop()
+            if node in seen:  # a shared node (or a draft's cycle) is listed once
+                continue
+            seen.add(node)
+            edges = down.get(node)
+            kids = valid_children(edges, depth + 1) if edges else None
+            out.append((node, depth, name, gid, not kids))
+            if kids and (max_depth is None or depth < max_depth):
+                stack += kids  # reversed: the smallest key is popped first
+        return out
+
+    def valid(self, at: date) -> list[Link]:
+        """Every link valid on ``at``, roots included (parent ``None``)."""
+        return [(key, p, name, gid) for edges in self._own.values()
+                for key, p, start, end, name, gid in edges
+                if start <= at and (end is None or end >= at)]
+
+    @staticmethod
+    def _walk(key: str, at: date, index: dict[Any, list[DatedRow]], down: bool) -> list[Link]:
+        # breadth first over nodes, following each valid row to its node (going down) or its
+        # parent (going up); each link once (a draft may hold a cycle or a duplicate row:
+        # the seen sets are what make the walk stop)
+        out: dict[Link, None] = {}
+        seen = {key}
+        frontier = [key]
+        while frontier:
+            nxt: list[str] = []
+            for node in frontier:
+                for child, parent, start, end, name, gid in index.get(node, ()):
+                    if start <= at and (end is None or end >= at):
+                        out[(child, parent, name, gid)] = None
+                        other = child if down else parent
+                        if other is not None and other not in seen:
+                            seen.add(other)
+                            nxt.append(other)
+            frontier = nxt
+        return list(out)
+
+
+def _node_key(row: DatedRow) -> str:
+    return row[0]
+
+
 class MoveError(ValueError):
     """A planned move that cannot be made (it would create a cycle, or names no node)."""
 
@@ -272,10 +380,16 @@ class Violation:
 
 @dataclass
 class RecordFacts:
-    """What validation needs from a golden record: its id and attributes."""
+    """What validation needs from a golden record: its id and attributes (as stored)."""
 
     golden_id: str
     attributes: dict[str, Any]
+
+    def text(self, name: str) -> str | None:
+        """An attribute as text, the way SQL reads a JSON member (``->>``): a number as
+        written, so a code stored as 1001 still names the record with code '1001'."""
+        value = self.attributes.get(name)
+        return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
 @dataclass
@@ -295,14 +409,25 @@ class Subject:
     @property
     def by_key(self) -> dict[str, list[NodeRow]]:
         if self._by_key is None:
-            groups: dict[str, list[NodeRow]] = defaultdict(list)
+            groups: dict[str, list[NodeRow]] = {}
+            several: list[list[NodeRow]] = []
             for row in self.rows:
-                if _live(row):
-                    groups[row.key].append(row)
-            for rows in groups.values():
-                rows.sort(key=lambda r: r.valid_from)
+                if row.valid_to is None or row.valid_to >= row.valid_from:  # _live, inlined
+                    rows = groups.get(row.key)
+                    if rows is None:
+                        groups[row.key] = [row]
+                    else:
+                        if len(rows) == 1:
+                            several.append(rows)
+                        rows.append(row)
+            for rows in several:  # most nodes have one row: nothing to sort
+                rows.sort(key=_start)
             self._by_key = groups
         return self._by_key
+
+
+def _start(row: NodeRow) -> date:
+    return row.valid_from
 
 
 def _live(row: NodeRow) -> bool:
@@ -387,35 +512,39 @@ def _check_parent_exists(s: Subject) -> Iterator[Violation]:
                     f"{period_text(row.valid_from, row.valid_to)}", row.line, row.valid_from)
 
 
-def _cycle_suspects(s: Subject) -> set[str]:
+def _cycle_suspects(s: Subject, internal: set[str | None]) -> set[str]:
     """Nodes that may lie on a cycle of the all-dates graph: peel off nodes without children
-    until none is left (Kahn); what remains is cycles and their ancestors. Linear, so a
-    100,000-node hierarchy without cycles never builds a networkx graph at all."""
-    pending: dict[str, int] = defaultdict(int)  # node -> links from children not yet peeled
-    ups: dict[str, list[str]] = defaultdict(list)
-    for key, rows in s.by_key.items():
-        for row in rows:
-            if row.parent is not None and row.parent != key:
-                pending[row.parent] += 1
-                ups[key].append(row.parent)
-    nodes = set(ups) | set(pending)
-    queue = [n for n in nodes if not pending.get(n)]
+    until none is left (Kahn); what remains is cycles and their ancestors. A node on a cycle
+    has a child, so only ``internal`` nodes (those with children: the few thousand totals of
+    a 100,000-account chart) take part. Linear, so a hierarchy without cycles never builds a
+    networkx graph at all."""
+    pending: dict[str, int] = {}  # node -> links from children not yet peeled
+    ups: dict[str, list[str]] = {}
+    for key in internal:
+        if key is None:
+            continue
+        for row in s.by_key.get(key, ()):
+            parent = row.parent
+            if parent is not None and parent != key:
+                ups.setdefault(key, []).append(parent)
+                pending[parent] = pending.get(parent, 0) + 1
+    queue = [n for n in ups if n not in pending]  # nodes without internal children
     while queue:
-        node = queue.pop()
-        nodes.discard(node)
-        for parent in ups.get(node, ()):
+        for parent in ups.get(queue.pop(), ()):
             pending[parent] -= 1
             if not pending[parent]:
                 queue.append(parent)
-    return nodes
+    return {n for n, links in pending.items() if links}  # never peeled
 
 
 def _check_no_cycles(s: Subject) -> Iterator[Violation]:
+    internal = {row.parent for rows in s.by_key.values() for row in rows}
     for key, rows in s.by_key.items():
-        for row in rows:
-            if row.parent == key:
-                yield Violation(Rule.NO_CYCLES, key, "node is its own parent", row.line)
-    suspects = _cycle_suspects(s)
+        if key in internal:  # its own parent means its own child
+            for row in rows:
+                if row.parent == key:
+                    yield Violation(Rule.NO_CYCLES, key, "node is its own parent", row.line)
+    suspects = _cycle_suspects(s, internal)
     if not suspects:
         return
     graph = nx.DiGraph((key, row.parent) for key in suspects for row in s.by_key.get(key, ())
@@ -500,6 +629,10 @@ def _check_record_validity(s: Subject) -> Iterator[Violation]:
         facts = s.records.get(key)
         if facts is None:
             continue
+        attributes = facts.attributes
+        if (not attributes.get("valid_from") and not attributes.get("valid_to")
+                and rows[0].valid_from >= EARLIEST):
+            continue  # a record valid forever covers every period (rows sorted by start)
         start, end = _validity(facts)
         for row in rows:
             if not _covers([(start, end)], row.valid_from, row.valid_to):
@@ -541,8 +674,7 @@ ACCOUNT_ROLLUPS: dict[str, frozenset[str]] = {
 def _check_account_type(s: Subject) -> Iterator[Violation]:
     def type_of(key: str) -> str | None:
         facts = s.records.get(key)
-        value = facts.attributes.get("account_type") if facts else None
-        return value if isinstance(value, str) else None
+        return facts.text("account_type") if facts else None
 
     anchors: dict[str, frozenset[str]] = {}
 
@@ -567,20 +699,29 @@ def _check_account_type(s: Subject) -> Iterator[Violation]:
         anchors[key] = frozenset(found)
         return anchors[key]
 
+    # (child type, parent) -> the anchors that type may not roll into: thousands of accounts
+    # share a few parents, so each pair is worked out once
+    mismatches: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    records = s.records
     for key, rows in s.by_key.items():
-        child_type = type_of(key)
+        facts = records.get(key)  # type_of, inlined: this loop sees every node
+        child_type = facts.text("account_type") if facts else None
         if child_type is None:
             continue
         for row in rows:
             if row.parent is None:
                 continue
-            for anchor in sorted(typed_anchors(row.parent)):
-                parent_type = type_of(anchor)
-                assert parent_type is not None
-                if child_type not in ACCOUNT_ROLLUPS.get(parent_type, frozenset()):
-                    yield Violation(Rule.ACCOUNT_TYPE, key,
-                                    f"{child_type} account rolls into {parent_type} account "
-                                    f"'{anchor}'", row.line, row.valid_from)
+            pair = (child_type, row.parent)
+            found = mismatches.get(pair)
+            if found is None:
+                found = mismatches[pair] = [
+                    (anchor, parent_type) for anchor in sorted(typed_anchors(row.parent))
+                    if (parent_type := type_of(anchor)) is not None
+                    and child_type not in ACCOUNT_ROLLUPS.get(parent_type, frozenset())]
+            for anchor, parent_type in found:
+                yield Violation(Rule.ACCOUNT_TYPE, key,
+                                f"{child_type} account rolls into {parent_type} account "
+                                f"'{anchor}'", row.line, row.valid_from)
 
 
 def _check_cost_center_entity(s: Subject) -> Iterator[Violation]:
@@ -588,7 +729,7 @@ def _check_cost_center_entity(s: Subject) -> Iterator[Violation]:
         facts = s.records.get(key)
         if facts is None:
             continue
-        code = facts.attributes.get("legal_entity_code")
+        code = facts.text("legal_entity_code")
         line = _first_line(rows)
         if not code:
             yield Violation(Rule.COST_CENTER_ENTITY, key, "cost center has no legal entity", line)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from mdm.hierarchies.engine import EARLIEST, NodeRow
@@ -100,8 +101,10 @@ def _row(fields: dict[str, Any], attributes: dict[str, Any], line: int) -> NodeR
 
 
 def _finish(rows: list[NodeRow], errors: dict[str, list[str]], unit: str) -> list[NodeRow]:
+    # one set first: a file without repeats (nearly every file) needs no second look
+    repeats = len({(r.key, r.parent, r.valid_from) for r in rows}) != len(rows)
     seen: dict[tuple[str, str | None, date], int | None] = {}
-    for row in rows:
+    for row in rows if repeats else ():
         ident = (row.key, row.parent, row.valid_from)
         if ident in seen:
             errors.setdefault(f"{unit} {row.line}", []).append(
@@ -144,7 +147,9 @@ def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
                     if h.startswith(ATTR_PREFIX)]
     width = len(header)
     fields = ("node", "parent", "name", "valid_from", "valid_to", "ownership_pct")
-    positions = [index.get(f) for f in fields]
+    # a missing column reads the empty cell appended to every record
+    pick = itemgetter(*(width if index.get(f) is None else index[f] for f in fields))
+    dates: dict[str, date] = {}  # a file repeats a few dates many times
     rows: list[NodeRow] = []
     for record in reader:
         line = reader.line_num
@@ -155,12 +160,26 @@ def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
                 errors[f"line {line}"] = ["more cells than header columns"]
                 continue
             record = record + [""] * (width - len(record))
-        cells = [record[i].strip() if i is not None else "" for i in positions]
-        node, parent, name, start, end, pct = cells
-        attributes = {k: record[i] for i, k in attr_columns if record[i] != ""}
-        row = _fast_row(cells, attributes, line)
+        record.append("")
+        node, parent, name, start, end, pct = pick(record)
+        node, parent, name, start, end = (node.strip(), parent.strip(), name.strip(),
+                                          start.strip(), end.strip())
+        attributes = ({k: record[i] for i, k in attr_columns if record[i] != ""}
+                      if attr_columns else {})
+        # the common case (plain cells, ISO dates, no percentage) without per-field checks
+        row = None
+        if (node and not pct.strip() and len(node) <= KEY_MAX and len(parent) <= KEY_MAX
+                and len(name) <= NAME_MAX):
+            try:
+                valid_from = (dates.get(start) or _iso(dates, start)) if start else EARLIEST
+                valid_to = (dates.get(end) or _iso(dates, end)) if end else None
+                row = NodeRow(node, parent or None, valid_from, valid_to, name or None,
+                              attributes, line)
+            except ValueError:
+                pass
         if row is None:  # something is off: the careful path says exactly what
             try:
+                cells = (node, parent, name, start, end, pct.strip())
                 row = _row(dict(zip(fields, cells, strict=True)), attributes, line)
             except ValueError as exc:
                 errors[f"line {line}"] = [str(exc)]
@@ -169,18 +188,9 @@ def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
     return _finish(rows, errors, "line")
 
 
-def _fast_row(cells: list[str], attributes: dict[str, Any], line: int) -> NodeRow | None:
-    """The common case (plain cells, ISO dates, no percentage) without per-field checks."""
-    node, parent, name, start, end, pct = cells
-    if (not node or pct or len(node) > KEY_MAX or len(parent) > KEY_MAX
-            or len(name) > NAME_MAX):
-        return None
-    try:
-        valid_from = date.fromisoformat(start) if start else EARLIEST
-        valid_to = date.fromisoformat(end) if end else None
-    except ValueError:
-        return None
-    return NodeRow(node, parent or None, valid_from, valid_to, name or None, attributes, line)
+def _iso(seen: dict[str, date], text: str) -> date:
+    seen[text] = day = date.fromisoformat(text)
+    return day
 
 
 JSON_MEMBERS = {"node", "parent", "name", "valid_from", "valid_to", "ownership_pct",

@@ -78,7 +78,8 @@ class HierarchyVersion(Base):
     published_by: Mapped[str | None] = mapped_column(String(200))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # version is bumped on every change so concurrent stewards cannot both win
+    # bumped on every change (nodes included, see service._touch) so concurrent stewards
+    # cannot both win, and so workers know their in-memory copy of the links is stale
     revision: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": revision}

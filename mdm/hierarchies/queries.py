@@ -41,58 +41,59 @@ def _item(snap: Snapshot, key: str) -> dict[str, Any]:
     return {"node": key, "name": name, "golden_id": golden_id}
 
 
-def _require(session: Session, view: View, key: str) -> list[storage.Link]:
-    rows = storage.node_links(session, view.version.id, key, view.at)
+def _require(links: storage.Links, view: View, key: str) -> list[storage.Link]:
+    rows = links.node(key, view.at)
     if not rows:
         raise NotFound(f"'{key}' is not in '{view.hierarchy.name}' version "
                        f"{view.version.number} on {view.at.isoformat()}")
     return rows
 
 
-def _upward(session: Session, view: View, key: str) -> Snapshot:
-    _require(session, view, key)
-    return Snapshot.from_links(storage.walk_up(session, view.version.id, key, view.at),
-                               view.at)
+def _upward(links: storage.Links, view: View, key: str) -> Snapshot:
+    _require(links, view, key)
+    return Snapshot.from_links(links.above(key, view.at), view.at)
 
 
 def _downward(session: Session, view: View, key: str) -> Snapshot:
-    own = _require(session, view, key)
-    return Snapshot.from_links(
-        own[:1] + storage.walk_down(session, view.version.id, key, view.at), view.at)
+    # a subtree can be most of the version: walk it in memory
+    links = storage.graph(session, view.version.id)
+    own = _require(links, view, key)
+    return Snapshot.from_links(own[:1] + links.below(key, view.at), view.at)
 
 
 def node(session: Session, view: View, key: str) -> dict[str, Any]:
-    up = _upward(session, view, key)
-    kids = storage.child_links(session, view.version.id, key, view.at)
+    links = storage.links(session, view.version.id)
+    up = _upward(links, view, key)
+    kids = links.children(key, view.at)
     return {**view.meta(), **_item(up, key), "parents": up.parents_of(key),
             "level": up.level(key), "leaf": not kids, "children": len({k[0] for k in kids})}
 
 
 def children(session: Session, view: View, key: str) -> dict[str, Any]:
-    _require(session, view, key)
-    kids = Snapshot.from_links(storage.child_links(session, view.version.id, key, view.at),
-                               view.at)
+    links = storage.links(session, view.version.id)
+    _require(links, view, key)
+    kids = Snapshot.from_links(links.children(key, view.at), view.at)
     return {**view.meta(), "node": key, "items": [_item(kids, k) for k in sorted(kids.info)]}
 
 
 def ancestors(session: Session, view: View, key: str) -> dict[str, Any]:
-    up = _upward(session, view, key)
+    up = _upward(storage.links(session, view.version.id), view, key)
     return {**view.meta(), "node": key,
             "items": [_item(up, a) for a in up.ancestors(key)]}
 
 
 def paths(session: Session, view: View, key: str) -> dict[str, Any]:
-    up = _upward(session, view, key)
+    up = _upward(storage.links(session, view.version.id), view, key)
     return {**view.meta(), "node": key, "level": up.level(key),
             "paths": [[_item(up, n) for n in p] for p in up.paths(key)]}
 
 
 def descendants(session: Session, view: View, key: str,
                 max_depth: int | None = None) -> dict[str, Any]:
-    down = _downward(session, view, key)
-    info, children = down.info, down.children
-    items = [{"node": n, "name": info[n][0], "golden_id": info[n][1], "depth": depth,
-              "leaf": not children.get(n)} for n, depth in down.descendants(key, max_depth)]
+    links = storage.graph(session, view.version.id)
+    _require(links, view, key)
+    items = [{"node": n, "name": name, "golden_id": gid, "depth": depth, "leaf": leaf}
+             for n, depth, name, gid, leaf in links.descendants(key, view.at, max_depth)]
     return {**view.meta(), "node": key, "count": len(items), "items": items}
 
 
@@ -110,18 +111,18 @@ def leaves(session: Session, view: View, key: str) -> dict[str, Any]:
 
 
 def roots(session: Session, view: View) -> dict[str, Any]:
-    snap = Snapshot(storage.load_rows(session, view.version.id, view.at), view.at)
+    snap = Snapshot.from_links(storage.graph(session, view.version.id).valid(view.at), view.at)
     return {**view.meta(), "node": None,
             "items": [_item(snap, r) for r in snap.roots()]}
 
 
 def move_impact(session: Session, view: View, key: str, new_parent: str) -> dict[str, Any]:
     """Which descendants and which postable accounts change roll-up if ``key`` moves."""
-    vid, at = view.version.id, view.at
-    _require(session, view, key)
-    _require(session, view, new_parent)
-    rows = (storage.walk_up(session, vid, key, at) + storage.walk_down(session, vid, key, at)
-            + storage.walk_up(session, vid, new_parent, at))
+    at = view.at
+    links = storage.graph(session, view.version.id)
+    _require(links, view, key)
+    _require(links, view, new_parent)
+    rows = links.above(key, at) + links.below(key, at) + links.above(new_parent, at)
     snap = Snapshot.from_links(rows, at)
     h = view.hierarchy
     if h.domain == "gl_account":

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from mdm.hierarchies.schemas import HierarchyNodeListSchema, HierarchySubtreeSchema
+
 SAMPLE = Path(__file__).parents[2] / "scripts" / "sample" / "chart_of_accounts.csv"
 NEXT_YEAR = f"{date.today().year + 1}-01-01"
 H = "/hierarchies/GRP-MGMT"
@@ -107,6 +109,21 @@ def test_roll_up_queries_as_of_a_date(client, steward, make_key, reader, importe
     assert [n["node"] for n in roots["items"]] == ["BS", "PL"]
     assert client.get(f"{H}/nodes/nope", headers=reader).status_code == 404
     assert client.post(f"{H}/versions/2/submit", headers=reader, json={}).status_code == 403
+
+
+@pytest.mark.parametrize(("path", "schema"), [
+    ("nodes/BS/descendants?version=1", HierarchyNodeListSchema),
+    ("nodes/BS/descendants?version=1&max_depth=2", HierarchyNodeListSchema),
+    ("nodes/PL/leaves?version=1", HierarchyNodeListSchema),
+    ("roots?version=1", HierarchyNodeListSchema),
+    ("nodes/1000/subtree?version=1", HierarchySubtreeSchema),
+])
+def test_large_reads_written_directly_are_what_their_schema_documents(
+        client, reader, imported, path, schema) -> None:
+    r = client.get(f"{H}/{path}", headers=reader)
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert schema().dump(r.json) == r.json
+    assert schema().load(r.json) == r.json  # every required member present, types right
 
 
 def test_export_csv_and_json_round_trip(client, steward, make_key, reader, imported) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from mdm.context import Actor, RequestContext
 from mdm.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mdm.events.models import ChangeEvent
-from mdm.hierarchies import formats, queries, service
+from mdm.hierarchies import formats, queries, service, storage
 from mdm.hierarchies.engine import Rule
 from mdm.hierarchies.models import HierarchyNode
 from mdm.records.ingest import IngestItem, ingest
@@ -256,3 +256,37 @@ def test_only_drafts_change(session, registry, chart) -> None:
     rows = formats.parse_csv("node,parent\nBS,\n")
     with pytest.raises(Conflict):
         service.replace_nodes(session, ALICE, h, 1, [replace(rows[0])])
+
+
+def test_links_in_memory_match_the_database_walks(session, registry, chart) -> None:
+    import_chart(session, registry, chart)
+    h = service.get_hierarchy(session, "GRP-MGMT")
+    service.plan_move(session, ALICE, h, 1, node="1120", new_parent="1000",
+                      effective_from=NEXT_YEAR)
+    vid = service.get_version(session, h, 1).id
+    memory, database = storage.graph(session, vid), storage.DatabaseLinks(session, vid)
+    for at in (TODAY, NEXT_YEAR):
+        for key in ("BS", "1000", "1100", "1120", "PL", "5300"):
+            for walk in ("node", "children", "below", "above"):
+                assert sorted(getattr(memory, walk)(key, at)) == sorted(
+                    getattr(database, walk)(key, at)), (walk, key, at)
+
+
+def test_a_change_to_a_version_invalidates_the_links_in_memory(session, registry,
+                                                                 chart) -> None:
+    h = import_chart(session, registry, chart).hierarchy
+    vid = service.get_version(session, h, 1).id
+    view = queries.open_view(session, "GRP-MGMT", 1, NEXT_YEAR)
+    below_1100 = ["1110", "1120"]
+    assert [i["node"] for i in queries.descendants(session, view, "1100")["items"]] == below_1100
+    before = storage.stamp(session, vid)
+    assert before is not None and storage.CACHE.get(before) is not None
+    # the move bumps the version's revision in the same commit, as any other process would
+    service.plan_move(session, ALICE, h, 1, node="1120", new_parent="1000",
+                      effective_from=NEXT_YEAR)
+    after = storage.stamp(session, vid)
+    assert after is not None and after[3] > before[3]
+    assert storage.CACHE.get(after) is None  # the copy held is of the old revision
+    assert [i["node"] for i in queries.descendants(session, view, "1100")["items"]] == ["1110"]
+    assert "1120" in {i["node"] for i in queries.descendants(session, view, "1000")["items"]}
+    assert storage.CACHE.get(after) is not None and storage.CACHE.get(before) is None

@@ -5,13 +5,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from mdm.db import make_engine
-from mdm.schema import metadata
+from mdm.schema import all_metadata
 
 
 def test_autogenerate_finds_no_difference(migrated: str) -> None:
     engine = make_engine(migrated)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(ctx, metadata)
+        diff = compare_metadata(ctx, all_metadata)
     engine.dispose()
     assert diff == []

@@ -75,7 +75,7 @@ def test_not_a_match_pairs_follow_merges_and_revocations(app: Any, session: Any,
     assert frozenset((kept, c)) in service.not_a_match_pairs(session, "supplier")
     # the source-record decision blocks merging their golden records
     with pytest.raises(Exception, match="not-a-match"):
-        service.merge(session, registry, ctx, [a, d], reason="same?")
+        service.merge(session, registry, ctx, [kept, d], reason="same?")
     service.revoke_not_a_match(session, ctx, nam.id, reason="re-check")
     assert frozenset((kept, c)) not in service.not_a_match_pairs(session, "supplier")
 

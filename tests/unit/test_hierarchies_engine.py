@@ -10,6 +10,7 @@ import pytest
 from mdm.hierarchies import formats
 from mdm.hierarchies.engine import (
     EARLIEST,
+    DatedLinks,
     MoveError,
     NodeRow,
     RecordFacts,
@@ -221,6 +222,35 @@ def test_queries_survive_a_cycle_in_a_draft() -> None:
     assert {n for n, _ in snap.descendants("a")} == {"b"}
     assert snap.ancestors("a") == ["b"]
     assert snap.paths("a") == []
+
+
+def dated(rows: list[NodeRow]) -> DatedLinks:
+    return DatedLinks((r.key, r.parent, r.valid_from, r.valid_to, r.name, r.golden_id)
+                      for r in rows)
+
+
+# a planned move, a shared node (s under a and b), a cycle (c1 <-> c2 under b) and a node
+# that leaves the tree for a quarter
+TANGLED = [*PLANNED, row("s", "a"), row("s", "b"), row("c1", "b"), row("c1", "c2"),
+           row("c2", "c1"), row("gap", "a", EARLIEST, MAR31), row("gap", "a", JUL)]
+
+
+@pytest.mark.parametrize("at", [JAN, APR, date(2025, 5, 1), JUL])
+def test_links_in_memory_answer_as_the_snapshot_of_that_day(at: date) -> None:
+    links, day = dated(TANGLED), Snapshot(TANGLED, at)
+    for key in ("root", "a", "b", "a1", "s", "c1", "gap"):
+        assert sorted(links.node(key, at)) == sorted(
+            (r.key, r.parent, r.name, None) for r in TANGLED if r.key == key and r.valid_at(at))
+        below = Snapshot.from_links(links.node(key, at)[:1] + links.below(key, at), at)
+        for depth in (None, 1):
+            assert below.descendants(key, depth) == day.descendants(key, depth)
+            assert [(n, d, leaf) for n, d, _, _, leaf in links.descendants(key, at, depth)] == [
+                (n, d, day.is_leaf(n)) for n, d in day.descendants(key, depth)]
+        above = Snapshot.from_links(links.above(key, at), at)
+        assert above.ancestors(key) == day.ancestors(key)
+        assert above.paths(key) == day.paths(key)
+        assert [c for c, *_ in links.children(key, at)] == day.children_of(key)
+    assert Snapshot.from_links(links.valid(at), at).roots() == day.roots()
 
 
 def test_move_impact_lists_the_moved_subtree_and_postable_accounts() -> None:
