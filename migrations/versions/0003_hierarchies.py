@@ -1,7 +1,7 @@
 """finance hierarchies: named hierarchies, versions and effective-dated nodes
 
 Revision ID: 0003_hierarchies
-Revises: 0001_initial
+Revises: 0002_matching
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_hierarchies"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0002_matching"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """publication: subscriptions, deliveries, runs, router cursor; change_event.position
 
 Revision ID: 0004_publication
-Revises: 0001_initial
+Revises: 0003_hierarchies
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_publication"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0003_hierarchies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """contract registry: subjects, versions, consumers, settings
 
 Revision ID: 0005_contract_registry
-Revises: 0001_initial
+Revises: 0004_publication
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_contract_registry"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0004_publication"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

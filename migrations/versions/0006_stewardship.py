@@ -1,7 +1,7 @@
 """stewardship: review tasks, not-a-match decisions, merge lineage, change requests
 
 Revision ID: 0006_stewardship
-Revises: 0001_initial
+Revises: 0005_contract_registry
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006_stewardship'
-down_revision: str | None = '0001_initial'
+down_revision: str | None = '0005_contract_registry'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
