@@ -123,7 +123,8 @@ def _check_remote(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         }, indent=2))
     else:
         verdict = "compatible" if compatible else "NOT compatible"
-        print(f"{args.subject}: {verdict}" + (f" ({answer['reason']})" if answer.get("reason") else ""))
+        reason = f" ({answer['reason']})" if answer.get("reason") else ""
+        print(f"{args.subject}: {verdict}{reason}")
         for change in answer.get("changes") or []:
             print(f"  [{change.get('level')}] {change.get('path') or '/'}: {change.get('message')}"
                   f" ({change.get('rule')})")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from contracts.compatibility.document import SchemaDocument
+from contracts.compatibility.comparator_base import ComparatorBase
 from contracts.compatibility.findings import (
-    DiffOptions,
     Finding,
     Path,
     breaking,
@@ -28,28 +27,8 @@ _EXTRA_ITEM_RULES = {
 }
 
 
-class ArrayChecks:
+class ArrayChecks(ComparatorBase):
     """Mixed into SchemaComparator; relies on its compare(), _facts() and _open_model()."""
-
-    w_doc: SchemaDocument
-    r_doc: SchemaDocument
-    options: DiffOptions
-
-    def compare(self, writer: Any, reader: Any) -> list[Finding]:
-        raise NotImplementedError
-
-    def _facts(self, doc: SchemaDocument, node: Any) -> Facts:
-        raise NotImplementedError
-
-    def _open_model(
-        self,
-        w_model: Any,
-        r_model: Any,
-        path: Path,
-        unevaluated: bool,
-        rules: dict[str, tuple[SchemaRule, SchemaRule]],
-    ) -> Iterator[Finding]:
-        raise NotImplementedError
 
     def _arrays(self, w: Facts, r: Facts) -> Iterator[Finding]:
         if not w.tuple_form and not r.tuple_form:
