@@ -2,6 +2,7 @@
 
 Commands call the same service functions as the API; they hold no logic of their own.
 """
+
 from __future__ import annotations
 
 import csv
@@ -48,6 +49,7 @@ def register_commands(app: Flask) -> None:
 
 # --- database -------------------------------------------------------------------------------
 
+
 @click.group("db", help="Database schema migrations (Alembic).")
 def db_group() -> None:
     pass
@@ -85,6 +87,7 @@ def db_revision(message: str) -> None:
 
 
 # --- API keys -------------------------------------------------------------------------------
+
 
 @click.group("keys", help="Create, list and revoke API keys.")
 def keys_group() -> None:
@@ -137,6 +140,7 @@ def keys_list() -> None:
 
 # --- source systems -------------------------------------------------------------------------
 
+
 @click.group("sources", help="Register and list source systems.")
 def sources_group() -> None:
     pass
@@ -145,9 +149,13 @@ def sources_group() -> None:
 @sources_group.command("add")
 @click.argument("code")
 @click.option("--name", required=True)
-@click.option("--kind", required=True,
-              type=click.Choice(["erp", "procurement", "crm", "payroll", "bank", "warehouse",
-                                 "steward", "other"]))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(
+        ["erp", "procurement", "crm", "payroll", "bank", "warehouse", "steward", "other"]
+    ),
+)
 @with_appcontext
 def sources_add(code: str, name: str, kind: str) -> None:
     """Register a source system."""
@@ -170,6 +178,7 @@ def sources_list() -> None:
 
 
 # --- loading files --------------------------------------------------------------------------
+
 
 def _csv_rows(path: Path, attributes: set[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -200,8 +209,13 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
 @click.argument("domain")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", "source", required=True, help="Source system code.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
-              help="Defaults to the file extension.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default=None,
+    help="Defaults to the file extension.",
+)
 @with_appcontext
 def load(domain: str, path: Path, source: str, fmt: str | None) -> None:
     """Load a CSV or JSON Lines file of source records.
@@ -231,13 +245,19 @@ def load(domain: str, path: Path, source: str, fmt: str | None) -> None:
         if fmt == "csv":
             for line, row in _csv_rows(path, names):
                 sid = row.pop("source_id", None)
-                active = (row.pop("active", "") or "true").strip().lower() not in ("false", "0", "no")
+                active = (row.pop("active", "") or "true").strip().lower() not in (
+                    "false",
+                    "0",
+                    "no",
+                )
                 attrs = {k: v for k, v in row.items() if k is not None}
                 yield ingest.IngestItem(sid or None, attrs, active, line)
         else:
             for line, obj in _jsonl_rows(path):
                 if isinstance(obj, Exception) or not isinstance(obj, dict):
-                    reason = f"not JSON: {obj}" if isinstance(obj, Exception) else "not a JSON object"
+                    reason = (
+                        f"not JSON: {obj}" if isinstance(obj, Exception) else "not a JSON object"
+                    )
                     click.echo(f"{path}:{line}: rejected: {reason}", err=True)
                     counts[ingest.REJECTED] += 1
                     continue
@@ -247,15 +267,18 @@ def load(domain: str, path: Path, source: str, fmt: str | None) -> None:
                 yield ingest.IngestItem(obj.get("source_id"), attrs, obj.get("active", True), line)
 
     def flush(batch: list[ingest.IngestItem]) -> None:
-        results = ingest.ingest(db.session, registry, domain, source, batch, ctx,
-                                from_text=(fmt == "csv"))
+        results = ingest.ingest(
+            db.session, registry, domain, source, batch, ctx, from_text=(fmt == "csv")
+        )
         for res in results:
             counts[res.status] += 1
             if res.status == ingest.REJECTED:
                 click.echo(f"{path}:{res.line}: rejected: {_flat(res.errors)}", err=True)
 
     batch: list[ingest.IngestItem] = []
-    with click.progressbar(length=total_lines, label=f"loading {path.name}", file=sys.stderr) as bar:
+    with click.progressbar(
+        length=total_lines, label=f"loading {path.name}", file=sys.stderr
+    ) as bar:
         done = 0
         for item in items():
             batch.append(item)
@@ -288,6 +311,7 @@ def _describe(exc: MdmError) -> str:
 
 
 # --- exports --------------------------------------------------------------------------------
+
 
 @click.group("export", help="Export master data.")
 def export_group() -> None:

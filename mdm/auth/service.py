@@ -1,4 +1,5 @@
 """Creating, revoking and checking API keys."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,11 +39,14 @@ def create_key(
     if role == SOURCE:
         if not source:
             raise ValidationFailed(
-                "A source key needs a source system", errors={"source": ["Required for role source."]}
+                "A source key needs a source system",
+                errors={"source": ["Required for role source."]},
             )
         system = session.scalar(select(SourceSystem).where(SourceSystem.code == source))
         if system is None:
-            raise NotFound(f"Unknown source system '{source}'", errors={"source": ["Not registered."]})
+            raise NotFound(
+                f"Unknown source system '{source}'", errors={"source": ["Not registered."]}
+            )
     elif source:
         raise ValidationFailed(
             "Only source keys belong to a source system",
@@ -70,8 +74,15 @@ def revoke_key(session: Session, ctx: RequestContext, key_id: str) -> ApiKey:
     if key.revoked_at is not None:
         raise Conflict(f"API key '{key_id}' is already revoked")
     key.revoked_at = utcnow()
-    audit(session, ctx, "api_key.revoke", "api_key", key_id, before={"revoked": False},
-          after={"revoked": True})
+    audit(
+        session,
+        ctx,
+        "api_key.revoke",
+        "api_key",
+        key_id,
+        before={"revoked": False},
+        after={"revoked": True},
+    )
     session.commit()
     return key
 

@@ -1,4 +1,5 @@
 """Resolving source keys to golden records and to the same record in other systems."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,7 +26,12 @@ def _entries(session: Session, golden_ids: list[str]) -> dict[str, list[dict[str
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for i in range(0, len(golden_ids), 500):
         for golden_id, code, sid, active in session.execute(
-            select(SourceRecord.golden_id, SourceSystem.code, SourceRecord.source_id, SourceRecord.active)
+            select(
+                SourceRecord.golden_id,
+                SourceSystem.code,
+                SourceRecord.source_id,
+                SourceRecord.active,
+            )
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
             .where(SourceRecord.golden_id.in_(golden_ids[i : i + 500]))
             .order_by(SourceSystem.code, SourceRecord.source_id)
@@ -39,7 +45,9 @@ def _survivors(session: Session, golden_ids: set[str]) -> dict[str, GoldenRecord
     found: dict[str, GoldenRecord] = {}
     frontier = set(golden_ids)
     while frontier:
-        rows = list(session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(frontier)))))
+        rows = list(
+            session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(frontier))))
+        )
         frontier = set()
         for g in rows:
             found[g.id] = g
@@ -61,14 +69,24 @@ _other = aliased(SourceRecord)
 _other_system = aliased(SourceSystem)
 # Built once: statement construction costs more than the indexed query it runs.
 _RESOLVE = (
-    select(SourceRecord.source_id, GoldenRecord.id, GoldenRecord.status,
-           GoldenRecord.merged_into, _other_system.code, _other.source_id, _other.active)
+    select(
+        SourceRecord.source_id,
+        GoldenRecord.id,
+        GoldenRecord.status,
+        GoldenRecord.merged_into,
+        _other_system.code,
+        _other.source_id,
+        _other.active,
+    )
     .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
     .join(GoldenRecord, GoldenRecord.id == SourceRecord.golden_id)
     .join(_other, _other.golden_id == SourceRecord.golden_id)
     .join(_other_system, _other_system.id == _other.source_system_id)
-    .where(SourceRecord.domain == bindparam("domain"), SourceSystem.code == bindparam("code"),
-           SourceRecord.source_id.in_(bindparam("sids", expanding=True)))
+    .where(
+        SourceRecord.domain == bindparam("domain"),
+        SourceSystem.code == bindparam("code"),
+        SourceRecord.source_id.in_(bindparam("sids", expanding=True)),
+    )
 )
 
 
@@ -150,15 +168,23 @@ def resolve_golden(session: Session, golden_id: str) -> dict[str, Any]:
     }
 
 
-def export_rows(session: Session, registry: DomainRegistry, domain: str,
-                batch: int = 5000) -> Iterator[dict[str, Any]]:
+def export_rows(
+    session: Session, registry: DomainRegistry, domain: str, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
     """Every crosswalk row of a domain, streamed in key order."""
     registry.get(domain)
     last = 0
     while True:
         rows = session.execute(
-            select(SourceRecord.id, SourceSystem.code, SourceRecord.source_id, SourceRecord.golden_id,
-                   SourceRecord.active, GoldenRecord.status, GoldenRecord.merged_into)
+            select(
+                SourceRecord.id,
+                SourceSystem.code,
+                SourceRecord.source_id,
+                SourceRecord.golden_id,
+                SourceRecord.active,
+                GoldenRecord.status,
+                GoldenRecord.merged_into,
+            )
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
             .join(GoldenRecord, GoldenRecord.id == SourceRecord.golden_id)
             .where(SourceRecord.domain == domain, SourceRecord.id > last)
@@ -167,7 +193,12 @@ def export_rows(session: Session, registry: DomainRegistry, domain: str,
         ).all()
         if not rows:
             return
-        for rid, code, sid, gid, active, status, _merged in rows:
-            yield {"source_system": code, "source_id": sid, "golden_id": gid,
-                   "active": active, "golden_status": status}
+        for _rid, code, sid, gid, active, status, _merged in rows:
+            yield {
+                "source_system": code,
+                "source_id": sid,
+                "golden_id": gid,
+                "active": active,
+                "golden_status": status,
+            }
         last = rows[-1][0]

@@ -3,6 +3,7 @@
 A rule never rejects a record: it returns findings that are stored and flagged with the
 record. Each rule has a stable id (``<rule>``) that stewards can filter on.
 """
+
 from __future__ import annotations
 
 import re
@@ -148,7 +149,9 @@ def _std(rule: str, module: ModuleType, label: str) -> Callable[..., list[Findin
 
 def _check_country(attr: str, value: Any, _attrs: dict[str, Any]) -> list[Finding]:
     if not is_country(str(value)):
-        return [Finding(attr, "country.iso3166", ERROR, f"'{value}' is not an ISO 3166-1 alpha-2 code")]
+        return [
+            Finding(attr, "country.iso3166", ERROR, f"'{value}' is not an ISO 3166-1 alpha-2 code")
+        ]
     return []
 
 

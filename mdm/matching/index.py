@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, column, delete, insert, select, text
+from sqlalchemy import JSON, Integer, String, column, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from mdm.matching.models import KEY_LENGTH, MatchBlockingKey, MatchParams, MatchPrepared
@@ -136,6 +136,102 @@ def _lookup_statement(n: int) -> Any:
         stmt = _LOOKUPS[n] = text(" UNION ALL ".join(parts)).columns(
             column("key", String), column("source_record_id", Integer))
     return stmt
+
+
+def candidates(session: Session, domain: str, settings: MatchSettings, keys: Iterable[str],
+               cap: int = CANDIDATES_PER_KEY) -> tuple[dict[str, list[int]], dict[int, Member]]:
+    """``lookup`` and ``cluster_members`` in one round trip per key chunk (the hot path).
+
+    One statement finds up to ``cap`` records per key, their golden records, every active
+    member of those and the members' stored feature rows; on PostgreSQL the golden ids
+    feed an index lookup on ``source_record.golden_id`` (an initplan), not a scan.
+    """
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, list[int]] = {}
+    heads: dict[int, tuple[str, str, str]] = {}
+    stored: dict[int, tuple[str, str, list[Any]]] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for chunk in chunks(wanted, _KEYS_PER_QUERY):
+        params: dict[str, Any] = {"domain": domain, "cap": cap}
+        params.update({f"k{i}": key for i, key in enumerate(chunk)})
+        seen: set[tuple[str, int]] = set()
+        for row in session.execute(_candidates_statement(len(chunk), postgres), params):
+            key, sr_id, golden_id, code, digest, version, stored_digest, features = row
+            if key is not None and (key, sr_id) not in seen:
+                seen.add((key, sr_id))
+                found.setdefault(key, []).append(sr_id)
+            if sr_id in heads:
+                continue
+            heads[sr_id] = (golden_id, code, digest)
+            if features is not None:
+                stored[sr_id] = (version, stored_digest, features)
+    for ids in found.values():
+        ids.sort(reverse=True)
+    return found, _members(session, settings, heads, stored)
+
+
+_CANDIDATES: dict[tuple[int, bool], Any] = {}
+
+
+def _candidates_statement(n: int, postgres: bool) -> Any:
+    """Hits per key (bounded), then whole clusters with their feature rows, as one query.
+
+    Rows: (key or NULL, source_record_id, golden_id, system code, content hash, settings
+    version, stored content hash, features); a member that was hit by no key has a NULL
+    key, one hit by several keys comes once per key.
+    """
+    stmt = _CANDIDATES.get((n, postgres))
+    if stmt is None:
+        table = MatchBlockingKey.__tablename__
+        hits = " UNION ALL ".join(
+            f"SELECT key, source_record_id FROM (SELECT key, source_record_id FROM {table} "
+            f"WHERE domain = :domain AND key = :k{i} ORDER BY source_record_id DESC "
+            f"LIMIT :cap) AS t{i}"
+            for i in range(n)
+        )
+        goldens = "SELECT s.golden_id FROM hits JOIN source_record s ON s.id = hits.source_record_id"
+        # PostgreSQL would plan "golden_id IN (subquery)" as a hash join over every source
+        # record; "= ANY(ARRAY(...))" is evaluated once and probes the golden_id index.
+        where = (f"m.golden_id = ANY(ARRAY({goldens}))" if postgres
+                 else f"m.golden_id IN ({goldens})")
+        sql = (
+            f"WITH hits AS ({hits}) "
+            "SELECT h.key, m.id, m.golden_id, ss.code, m.content_hash, p.settings_version, "
+            "p.content_hash, p.features "
+            "FROM source_record m "
+            "JOIN source_system ss ON ss.id = m.source_system_id "
+            "LEFT JOIN match_prepared p ON p.source_record_id = m.id "
+            "LEFT JOIN hits h ON h.source_record_id = m.id "
+            f"WHERE {where} AND m.active = :active"
+        )
+        stmt = _CANDIDATES[(n, postgres)] = text(sql).bindparams(active=True).columns(
+            column("key", String), column("id", Integer), column("golden_id", String),
+            column("code", String), column("content_hash", String),
+            column("settings_version", String), column("stored_hash", String),
+            column("features", JSON))
+    return stmt
+
+
+def _members(session: Session, settings: MatchSettings, heads: dict[int, tuple[str, str, str]],
+             stored: dict[int, tuple[str, str, list[Any]]]) -> dict[int, Member]:
+    """Members from their stored feature rows; stale or missing rows are recomputed."""
+    out: dict[int, Member] = {}
+    stale: list[int] = []
+    version = settings.version
+    for sr_id, (golden_id, code, digest) in heads.items():
+        hit = stored.get(sr_id)
+        if hit is None or hit[0] != version or hit[1] != digest:
+            stale.append(sr_id)
+            continue
+        out[sr_id] = Member(sr_id, golden_id, PreparedRecord(record_key(sr_id), code,
+                                                             tuple(hit[2])))
+    if stale:
+        # Written before this settings version, or under an older content: recompute now.
+        for chunk in chunks(stale, _CHUNK):
+            for sr_id, code, attrs, _digest in session.execute(attributes_query(chunk)).all():
+                out[sr_id] = Member(sr_id, heads[sr_id][0],
+                                    settings.prepare(Record(record_key(sr_id), code, attrs)))
+    return out
 
 
 def cluster_members(session: Session, settings: MatchSettings,

@@ -90,9 +90,8 @@ class MatchingLinker:
         prepared = [settings.prepare(Record(f"{_NEW}{p.index}", p.source_system, p.attributes))
                     for p in pending]
         keys = [index.keys_of(settings, p) for p in prepared]
-        found = index.lookup(session, definition.name, {k for ks in keys for k in ks})
-        members = index.cluster_members(
-            session, settings, {sr for ids in found.values() for sr in ids})
+        found, members = index.candidates(session, definition.name, settings,
+                                          [k for ks in keys for k in ks])
         by_golden: dict[str, list[PreparedRecord]] = defaultdict(list)
         for m in members.values():
             by_golden[m.golden_id].append(m.prepared)

@@ -1,4 +1,5 @@
 """Send source records; read golden records, their history and quality issues."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -25,8 +26,14 @@ from mdm.records.schemas import (
     VersionSchema,
 )
 from mdm.web.schemas import GoldenPageSchema, GoldenSchema
-from mdm.web.security import READ, WRITERS, current_actor, ensure_may_write_source, \
-    request_context, requires
+from mdm.web.security import (
+    READ,
+    WRITERS,
+    current_actor,
+    ensure_may_write_source,
+    request_context,
+    requires,
+)
 
 blp = Blueprint("records", __name__, description="Source records and golden records")
 
@@ -38,8 +45,10 @@ def _registry() -> Any:
 def _system_for(body: dict[str, Any]) -> str:
     code = body.get("source_system") or current_actor().source_system_code
     if not code:
-        raise ValidationFailed("Which source system sent these records?",
-                               errors={"source_system": ["Required with an admin key."]})
+        raise ValidationFailed(
+            "Which source system sent these records?",
+            errors={"source_system": ["Required with an admin key."]},
+        )
     ensure_may_write_source(code)
     return str(code)
 
@@ -53,7 +62,9 @@ class Records(MethodView):
         """Upsert one source record"""
         system = _system_for(body)
         item = ingest.IngestItem(body["source_id"], body["attributes"], body.get("active", True))
-        result = ingest.ingest(db.session, _registry(), domain, system, [item], request_context())[0]
+        result = ingest.ingest(db.session, _registry(), domain, system, [item], request_context())[
+            0
+        ]
         if result.status == ingest.REJECTED:
             raise ValidationFailed("The record is not valid.", errors=result.errors)
         return result.to_dict()
@@ -70,8 +81,13 @@ class BulkRecords(MethodView):
         items = []
         for raw in body["records"]:
             if isinstance(raw, dict):
-                items.append(ingest.IngestItem(raw.get("source_id"), raw.get("attributes", {}),
-                                               raw.get("active", True) is not False))
+                items.append(
+                    ingest.IngestItem(
+                        raw.get("source_id"),
+                        raw.get("attributes", {}),
+                        raw.get("active", True) is not False,
+                    )
+                )
             else:
                 items.append(ingest.IngestItem(None, None))
         results = ingest.ingest(db.session, _registry(), domain, system, items, request_context())
@@ -80,8 +96,12 @@ class BulkRecords(MethodView):
                 res.errors = {"_schema": ["A record must be an object."]}
         # Up to 10,000 results: serialise directly (the documented schema still describes it)
         # rather than through marshmallow, which would cost more than the ingestion itself.
-        return jsonify({"summary": dict(Counter(r.status for r in results)),
-                        "results": [r.to_dict() for r in results]})
+        return jsonify(
+            {
+                "summary": dict(Counter(r.status for r in results)),
+                "results": [r.to_dict() for r in results],
+            }
+        )
 
 
 @blp.route("/domains/<string:domain>/records/<string:source_system>/<path:source_id>")
@@ -90,15 +110,29 @@ class SourceRecordView(MethodView):
     @blp.response(200, SourceRecordSchema)
     def get(self, domain: str, source_system: str, source_id: str) -> Any:
         """Show a source record as its system sent it, with its quality findings"""
-        sr, issues = service.get_source_record(db.session, _registry(), domain, source_system,
-                                               source_id)
+        sr, issues = service.get_source_record(
+            db.session, _registry(), domain, source_system, source_id
+        )
         return {
-            "domain": sr.domain, "source_system": source_system, "source_id": sr.source_id,
-            "golden_id": sr.golden_id, "active": sr.active, "version": sr.version,
-            "attributes": sr.attributes, "quality_status": sr.quality_status,
-            "quality": [{"attribute": i.attribute, "rule": i.rule, "severity": i.severity,
-                         "message": i.message} for i in issues],
-            "created_at": sr.created_at.isoformat(), "updated_at": sr.updated_at.isoformat(),
+            "domain": sr.domain,
+            "source_system": source_system,
+            "source_id": sr.source_id,
+            "golden_id": sr.golden_id,
+            "active": sr.active,
+            "version": sr.version,
+            "attributes": sr.attributes,
+            "quality_status": sr.quality_status,
+            "quality": [
+                {
+                    "attribute": i.attribute,
+                    "rule": i.rule,
+                    "severity": i.severity,
+                    "message": i.message,
+                }
+                for i in issues
+            ],
+            "created_at": sr.created_at.isoformat(),
+            "updated_at": sr.updated_at.isoformat(),
         }
 
     @requires(*WRITERS)
@@ -106,8 +140,9 @@ class SourceRecordView(MethodView):
     def delete(self, domain: str, source_system: str, source_id: str) -> Any:
         """Deactivate a source record (it is kept, and leaves its golden record's survivorship)"""
         ensure_may_write_source(source_system)
-        return ingest.deactivate(db.session, _registry(), domain, source_system, source_id,
-                                 request_context()).to_dict()
+        return ingest.deactivate(
+            db.session, _registry(), domain, source_system, source_id, request_context()
+        ).to_dict()
 
 
 @blp.route("/domains/<string:domain>/golden")
@@ -144,8 +179,10 @@ class GoldenHistory(MethodView):
     def get(self, golden_id: str) -> Any:
         """Every version of a golden record: who changed what, when and why"""
         golden = service.get_golden(db.session, golden_id)
-        return [service.version_snapshot(v, golden.domain)
-                for v in service.history(db.session, golden_id)]
+        return [
+            service.version_snapshot(v, golden.domain)
+            for v in service.history(db.session, golden_id)
+        ]
 
 
 @blp.route("/domains/<string:domain>/quality-issues")

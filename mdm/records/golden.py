@@ -3,6 +3,7 @@
 ``apply`` recomputes a golden record from its source records and, when anything changed,
 writes the new version, the change event and the audit entry in the caller's transaction.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -68,7 +69,9 @@ def quality_status(severities: Iterable[str]) -> str:
     return QUALITY_OK
 
 
-def source_views(session: Session, golden_ids: Iterable[str]) -> dict[str, list[survivorship.SourceView]]:
+def source_views(
+    session: Session, golden_ids: Iterable[str]
+) -> dict[str, list[survivorship.SourceView]]:
     """Active source records of each golden record, with the attributes that failed a rule."""
     ids = list(set(golden_ids))
     out: dict[str, list[survivorship.SourceView]] = defaultdict(list)
@@ -179,12 +182,28 @@ def record_version(
     )
     if event_type:
         pending.events.append(
-            event_row(ctx, domain=golden.domain, golden_id=golden.id, golden_version=golden.version,
-                      type=event_type, snapshot=snap, extra=extra)
+            event_row(
+                ctx,
+                domain=golden.domain,
+                golden_id=golden.id,
+                golden_version=golden.version,
+                type=event_type,
+                snapshot=snap,
+                extra=extra,
+            )
         )
     pending.audits.append(
-        audit_row(ctx, action, "golden_record", golden.id, domain=golden.domain, before=before,
-                  after=snap, reason=reason, at=at)
+        audit_row(
+            ctx,
+            action,
+            "golden_record",
+            golden.id,
+            domain=golden.domain,
+            before=before,
+            after=snap,
+            reason=reason,
+            at=at,
+        )
     )
 
 
@@ -210,8 +229,9 @@ def refresh(
     (default: updated, retired or reactivated as the status moves).
     """
     values, provenance, qstatus = compute(definition, sources, overrides_of(golden))
-    if definition.approval and hold_risky_changes(session, pending, ctx, definition, golden,
-                                                  values, provenance, approved):
+    if definition.approval and hold_risky_changes(
+        session, pending, ctx, definition, golden, values, provenance, approved
+    ):
         qstatus = quality_status(f.severity for f in definition.quality_findings(values))
     status = golden.status
     if golden.status != "merged":
@@ -235,8 +255,16 @@ def refresh(
     golden.search_name = fold(str(values.get(definition.display, "")))
     golden.version = golden.version + 1
     golden.updated_at = utcnow()
-    record_version(pending, ctx, golden, action=action, event_type=event_type, before=before,
-                   reason=reason, extra=extra)
+    record_version(
+        pending,
+        ctx,
+        golden,
+        action=action,
+        event_type=event_type,
+        before=before,
+        reason=reason,
+        extra=extra,
+    )
     return True
 
 

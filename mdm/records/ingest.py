@@ -4,6 +4,7 @@ One call is one transaction: every accepted record, its quality findings, the go
 records it touches, their history, change events and audit entries commit together. A
 malformed record is rejected with its field errors and does not stop the others.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 from mdm.audit.service import audit_row
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
-from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.domains.validators import Finding
 from mdm.records import golden as gold
@@ -55,8 +55,11 @@ class IngestResult:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"source_id": self.source_id, "status": self.status,
-                               "golden_id": self.golden_id}
+        out: dict[str, Any] = {
+            "source_id": self.source_id,
+            "status": self.status,
+            "golden_id": self.golden_id,
+        }
         if self.errors:
             out["errors"] = self.errors
         if self.quality:
@@ -188,7 +191,9 @@ def ingest(
     fresh: dict[str, list[SourceView]] = {}  # new golden id -> its (new) source records
     findings_of: dict[str, list[Finding]] = {}
     new_rows: list[dict[str, Any]] = []
-    for rec, decision, (pos, values, findings) in zip(pending_new, decisions, new_meta, strict=True):
+    for rec, decision, (pos, values, findings) in zip(
+        pending_new, decisions, new_meta, strict=True
+    ):
         gid = _resolve_target(decision, new_golden_of)
         if gid is None:
             gid = new_id()
@@ -200,12 +205,21 @@ def ingest(
         if gid in fresh:
             fresh[gid].append(SourceView(None, system.code, rec.source_id, values, now, invalid))
             findings_of[gid] = findings
-        new_rows.append({
-            "domain": domain, "source_system_id": system.id, "source_id": rec.source_id,
-            "golden_id": gid, "attributes": values, "content_hash": content_hash(values, True),
-            "active": True, "quality_status": gold.quality_status(f.severity for f in findings),
-            "version": 1, "created_at": now, "updated_at": now,
-        })
+        new_rows.append(
+            {
+                "domain": domain,
+                "source_system_id": system.id,
+                "source_id": rec.source_id,
+                "golden_id": gid,
+                "attributes": values,
+                "content_hash": content_hash(values, True),
+                "active": True,
+                "quality_status": gold.quality_status(f.severity for f in findings),
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         results[pos].status = CREATED
         results[pos].golden_id = gid
 
@@ -215,17 +229,27 @@ def ingest(
     for gid, views in fresh.items():
         # A plain namespace, not an ORM object: it is inserted in bulk below, and ORM
         # instrumentation costs more than the rest of the row's work.
-        g = SimpleNamespace(id=gid, domain=domain, status=ACTIVE, version=1, overrides={},
-                            created_at=now, updated_at=now, merged_into=None)
+        g = SimpleNamespace(
+            id=gid,
+            domain=domain,
+            status=ACTIVE,
+            version=1,
+            overrides={},
+            created_at=now,
+            updated_at=now,
+            merged_into=None,
+        )
         # A golden record of one source record holds exactly its values, so the source's
         # quality findings are the golden's: no need to run the rules twice.
         known = findings_of[gid] if len(views) == 1 else None
-        g.attributes, g.provenance, g.quality_status = gold.compute(definition, views,
-                                                                    findings=known)
+        g.attributes, g.provenance, g.quality_status = gold.compute(
+            definition, views, findings=known
+        )
         g.search_name = gold.fold(str(g.attributes.get(definition.display, "")))
         golden_rows.append({c: getattr(g, c) for c in _GOLDEN_COLUMNS})
-        gold.record_version(pending, ctx, g, action="golden.create", event_type="created",
-                            before=None, at=now)
+        gold.record_version(
+            pending, ctx, g, action="golden.create", event_type="created", before=None, at=now
+        )
     session.flush()
     if golden_rows:
         session.execute(insert(GoldenRecord.__table__), golden_rows)
@@ -240,8 +264,9 @@ def ingest(
         session.query(QualityIssue).filter(
             QualityIssue.source_record_id.in_(stale_ids[i : i + 500])
         ).delete(synchronize_session=False)
-    written: list[tuple[int, int, str, str, dict[str, Any], bool, dict[str, Any] | None,
-                        list[Finding]]] = [
+    written: list[
+        tuple[int, int, str, str, dict[str, Any], bool, dict[str, Any] | None, list[Finding]]
+    ] = [
         (pos, sr.id, sr.source_id, sr.golden_id, sr.attributes, sr.active, before, findings)
         for pos, sr, before, findings in changed
     ]
@@ -250,17 +275,33 @@ def ingest(
         for (pos, _, findings), rid, row in zip(new_meta, new_ids, new_rows, strict=True)
     ]
     issue_rows = [
-        {"domain": domain, "source_record_id": rid, "golden_id": gid, "attribute": f.attribute,
-         "rule": f.rule, "severity": f.severity, "message": f.message, "created_at": now}
-        for _, rid, _, gid, _, _, _, findings in written for f in findings
+        {
+            "domain": domain,
+            "source_record_id": rid,
+            "golden_id": gid,
+            "attribute": f.attribute,
+            "rule": f.rule,
+            "severity": f.severity,
+            "message": f.message,
+            "created_at": now,
+        }
+        for _, rid, _, gid, _, _, _, findings in written
+        for f in findings
     ]
     if issue_rows:
         session.execute(insert(QualityIssue.__table__), issue_rows)
     for pos, _, sid, gid, attrs, active, before, _ in written:
         pending.audits.append(
-            audit_row(ctx, f"source_record.{results[pos].status}", "source_record",
-                      f"{domain}/{system.code}/{sid}", domain=domain, before=before,
-                      after={"attributes": attrs, "active": active, "golden_id": gid}, at=now)
+            audit_row(
+                ctx,
+                f"source_record.{results[pos].status}",
+                "source_record",
+                f"{domain}/{system.code}/{sid}",
+                domain=domain,
+                before=before,
+                after={"attributes": attrs, "active": active, "golden_id": gid},
+                at=now,
+            )
         )
     touched.update(sr.golden_id for _, sr, _, _ in changed)
 
@@ -268,8 +309,15 @@ def ingest(
     if touched:
         views_by_golden = gold.source_views(session, touched)
         for g in session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(touched)))):
-            gold.refresh(session, pending, ctx, definition, g, views_by_golden.get(g.id, []),
-                         action="golden.recompute")
+            gold.refresh(
+                session,
+                pending,
+                ctx,
+                definition,
+                g,
+                views_by_golden.get(g.id, []),
+                action="golden.recompute",
+            )
 
     pending.write(session)
     if pending_new:
@@ -280,8 +328,20 @@ def ingest(
     return results
 
 
-_GOLDEN_COLUMNS = ("id", "domain", "status", "merged_into", "version", "attributes", "provenance",
-                   "quality_status", "overrides", "search_name", "created_at", "updated_at")
+_GOLDEN_COLUMNS = (
+    "id",
+    "domain",
+    "status",
+    "merged_into",
+    "version",
+    "attributes",
+    "provenance",
+    "quality_status",
+    "overrides",
+    "search_name",
+    "created_at",
+    "updated_at",
+)
 
 
 def _ids_of(session: Session, domain: str, system_id: int, source_ids: list[str]) -> list[int]:
@@ -308,8 +368,14 @@ def _resolve_target(decision: LinkDecision, new_golden_of: list[str]) -> str | N
     return None
 
 
-def deactivate(session: Session, registry: DomainRegistry, domain: str, system_code: str,
-               source_id: str, ctx: RequestContext) -> IngestResult:
+def deactivate(
+    session: Session,
+    registry: DomainRegistry,
+    domain: str,
+    system_code: str,
+    source_id: str,
+    ctx: RequestContext,
+) -> IngestResult:
     system = sources.get_by_code(session, system_code)
     sr = session.scalar(
         select(SourceRecord).where(

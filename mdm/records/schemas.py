@@ -9,7 +9,9 @@ class RecordInSchema(ma.Schema):
     source_system = ma.fields.String(
         metadata={"description": "Source system code; defaults to the key's own system"}
     )
-    source_id = ma.fields.Raw(required=True, metadata={"description": "The record's id in its system"})
+    source_id = ma.fields.Raw(
+        required=True, metadata={"description": "The record's id in its system"}
+    )
     attributes = ma.fields.Dict(required=True, keys=ma.fields.String())
     active = ma.fields.Boolean(load_default=True)
 
@@ -24,8 +26,9 @@ class BulkItemSchema(ma.Schema):
 
 class BulkInSchema(ma.Schema):
     source_system = ma.fields.String()
-    records = ma.fields.List(ma.fields.Raw(), required=True,
-                             validate=ma.validate.Length(min=1, max=10_000))
+    records = ma.fields.List(
+        ma.fields.Raw(), required=True, validate=ma.validate.Length(min=1, max=10_000)
+    )
 
 
 class FindingSchema(ma.Schema):
@@ -37,8 +40,12 @@ class FindingSchema(ma.Schema):
 
 class ResultSchema(ma.Schema):
     source_id = ma.fields.String(allow_none=True)
-    status = ma.fields.String(required=True, metadata={
-        "description": "created, updated, unchanged, deactivated, reactivated or rejected"})
+    status = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "created, updated, unchanged, deactivated, reactivated or rejected"
+        },
+    )
     golden_id = ma.fields.String(allow_none=True)
     errors = ma.fields.Dict()
     quality = ma.fields.List(ma.fields.Nested(FindingSchema))
@@ -68,8 +75,10 @@ class GoldenSearchArgs(PageArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(["active", "merged", "retired"]))
     quality_status = ma.fields.String(validate=ma.validate.OneOf(["ok", "warning", "error"]))
     q = ma.fields.String(metadata={"description": "Text contained in the display name"})
-    attr = ma.fields.List(ma.fields.String(), metadata={
-        "description": "Exact attribute filter name:value; repeatable"})
+    attr = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "Exact attribute filter name:value; repeatable"},
+    )
 
 
 class AsOfArgs(ma.Schema):

@@ -1,4 +1,5 @@
 """Reading golden and source records: by id, as of a time, history, search with cursors."""
+
 from __future__ import annotations
 
 import base64
@@ -52,7 +53,9 @@ def history(session: Session, golden_id: str) -> list[GoldenVersion]:
     get_golden(session, golden_id)
     return list(
         session.scalars(
-            select(GoldenVersion).where(GoldenVersion.golden_id == golden_id).order_by(GoldenVersion.version)
+            select(GoldenVersion)
+            .where(GoldenVersion.golden_id == golden_id)
+            .order_by(GoldenVersion.version)
         )
     )
 
@@ -86,18 +89,24 @@ def source_records_of(session: Session, golden_id: str) -> list[tuple[SourceReco
     )
 
 
-def get_source_record(session: Session, registry: DomainRegistry, domain: str, system: str,
-                      source_id: str) -> tuple[SourceRecord, list[QualityIssue]]:
+def get_source_record(
+    session: Session, registry: DomainRegistry, domain: str, system: str, source_id: str
+) -> tuple[SourceRecord, list[QualityIssue]]:
     registry.get(domain)
     sr = session.scalar(
         select(SourceRecord)
         .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
-        .where(SourceRecord.domain == domain, SourceSystem.code == system,
-               SourceRecord.source_id == source_id)
+        .where(
+            SourceRecord.domain == domain,
+            SourceSystem.code == system,
+            SourceRecord.source_id == source_id,
+        )
     )
     if sr is None:
         raise NotFound(f"No {domain} record '{source_id}' from '{system}'")
-    issues = list(session.scalars(select(QualityIssue).where(QualityIssue.source_record_id == sr.id)))
+    issues = list(
+        session.scalars(select(QualityIssue).where(QualityIssue.source_record_id == sr.id))
+    )
     return sr, issues
 
 
@@ -112,7 +121,9 @@ def decode_cursor(cursor: str | None) -> str | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("Bad cursor", errors={"cursor": ["Not a cursor from this API."]}) from None
+        raise ValidationFailed(
+            "Bad cursor", errors={"cursor": ["Not a cursor from this API."]}
+        ) from None
 
 
 @dataclass
@@ -154,8 +165,9 @@ def search_golden(
             try:
                 conds.append(col.as_integer() == int(value))
             except ValueError:
-                raise ValidationFailed("Bad attribute filter",
-                                       errors={"attr": [f"'{spec}': not an integer."]}) from None
+                raise ValidationFailed(
+                    "Bad attribute filter", errors={"attr": [f"'{spec}': not an integer."]}
+                ) from None
         elif attr.type == "boolean":
             conds.append(col.as_boolean() == (value.lower() in ("true", "1", "yes")))
         else:
@@ -164,7 +176,9 @@ def search_golden(
     if after:
         conds.append(GoldenRecord.id > after)
     rows = list(
-        session.scalars(select(GoldenRecord).where(*conds).order_by(GoldenRecord.id).limit(limit + 1))
+        session.scalars(
+            select(GoldenRecord).where(*conds).order_by(GoldenRecord.id).limit(limit + 1)
+        )
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -195,7 +209,9 @@ def list_quality_issues(
         try:
             conds.append(QualityIssue.id > int(after))
         except ValueError:
-            raise ValidationFailed("Bad cursor", errors={"cursor": ["Not a cursor from this API."]}) from None
+            raise ValidationFailed(
+                "Bad cursor", errors={"cursor": ["Not a cursor from this API."]}
+            ) from None
     rows = list(
         session.execute(
             select(QualityIssue, SourceRecord.source_id, SourceSystem.code)

@@ -12,6 +12,7 @@ Pure functions over plain data. Rules are declared per domain and per attribute:
 
 A steward override always wins until it is removed.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -49,11 +50,15 @@ class Candidate:
 
 
 def _most_recent(cands: Sequence[Candidate], _cfg: dict[str, Any]) -> Candidate:
-    return max(cands, key=lambda c: (c.source.updated_at, c.source.source_system, c.source.source_id))
+    return max(
+        cands, key=lambda c: (c.source.updated_at, c.source.source_system, c.source.source_id)
+    )
 
 
 def _oldest(cands: Sequence[Candidate], _cfg: dict[str, Any]) -> Candidate:
-    return min(cands, key=lambda c: (c.source.updated_at, c.source.source_system, c.source.source_id))
+    return min(
+        cands, key=lambda c: (c.source.updated_at, c.source.source_system, c.source.source_id)
+    )
 
 
 def _source_priority(cands: Sequence[Candidate], cfg: dict[str, Any]) -> Candidate:
@@ -132,7 +137,9 @@ def survive(
             values[attr] = ov.value
             provenance[attr] = {"rule": "steward_override", "actor": ov.actor, "reason": ov.reason}
             continue
-        cands = [Candidate(s.attributes[attr], s) for s in sources if s.attributes.get(attr) is not None]
+        cands = [
+            Candidate(s.attributes[attr], s) for s in sources if s.attributes.get(attr) is not None
+        ]
         if not cands:
             continue
         rule, cfg = rule_for(config, attr)

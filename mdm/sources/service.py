@@ -1,4 +1,5 @@
 """Registering and looking up source systems."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,9 @@ from mdm.sources.models import SOURCE_KINDS, SourceSystem
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 
 
-def register(session: Session, ctx: RequestContext, *, code: str, name: str, kind: str) -> SourceSystem:
+def register(
+    session: Session, ctx: RequestContext, *, code: str, name: str, kind: str
+) -> SourceSystem:
     errors = {}
     if not _CODE.match(code or ""):
         errors["code"] = ["1-40 letters, digits, '_', '-' or '.', starting with a letter or digit."]
@@ -25,12 +28,20 @@ def register(session: Session, ctx: RequestContext, *, code: str, name: str, kin
     if errors:
         raise ValidationFailed("The source system is not valid.", errors=errors)
     if session.scalar(select(SourceSystem.id).where(SourceSystem.code == code)) is not None:
-        raise Conflict(f"Source system '{code}' already exists", errors={"code": ["Already registered."]})
+        raise Conflict(
+            f"Source system '{code}' already exists", errors={"code": ["Already registered."]}
+        )
     system = SourceSystem(code=code, name=name.strip(), kind=kind, active=True)
     session.add(system)
     session.flush()
-    audit(session, ctx, "source_system.register", "source_system", code,
-          after={"code": code, "name": system.name, "kind": kind})
+    audit(
+        session,
+        ctx,
+        "source_system.register",
+        "source_system",
+        code,
+        after={"code": code, "name": system.name, "kind": kind},
+    )
     session.commit()
     return system
 
@@ -38,7 +49,9 @@ def register(session: Session, ctx: RequestContext, *, code: str, name: str, kin
 def get_by_code(session: Session, code: str) -> SourceSystem:
     system = session.scalar(select(SourceSystem).where(SourceSystem.code == code))
     if system is None:
-        raise NotFound(f"Unknown source system '{code}'", errors={"source_system": ["Not registered."]})
+        raise NotFound(
+            f"Unknown source system '{code}'", errors={"source_system": ["Not registered."]}
+        )
     return system
 
 

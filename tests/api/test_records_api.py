@@ -1,4 +1,5 @@
 """Ingestion, golden records, history and search through the HTTP API."""
+
 from __future__ import annotations
 
 import time
@@ -46,8 +47,14 @@ def test_invalid_vat_is_stored_and_flagged_not_dropped(client, admin, sources) -
 def test_malformed_records_get_422_with_field_errors(client, admin, sources) -> None:
     cases = [
         ({"source_system": "SAP", "attributes": {"name": "x"}}, "source_id"),
-        ({"source_system": "SAP", "source_id": "1", "attributes": {"name": "x", "colour": "red"}},
-         "colour"),
+        (
+            {
+                "source_system": "SAP",
+                "source_id": "1",
+                "attributes": {"name": "x", "colour": "red"},
+            },
+            "colour",
+        ),
         ({"source_system": "SAP", "source_id": "1", "attributes": {"country": "DE"}}, "name"),
         ({"source_system": "SAP", "source_id": "1", "attributes": {"name": 42}}, "name"),
         ({"source_system": "SAP", "source_id": "", "attributes": {"name": "x"}}, "source_id"),
@@ -57,45 +64,73 @@ def test_malformed_records_get_422_with_field_errors(client, admin, sources) -> 
         assert r.status_code == 422, (body, r.json)
         assert r.json["code"] == "validation_failed"
         assert field in r.json["errors"], (body, r.json)
-    r = client.post("/domains/customer/records", headers=admin, json={
-        "source_system": "SAP", "source_id": "1", "attributes": {"name": "x", "credit_limit": "lots"}})
+    r = client.post(
+        "/domains/customer/records",
+        headers=admin,
+        json={
+            "source_system": "SAP",
+            "source_id": "1",
+            "attributes": {"name": "x", "credit_limit": "lots"},
+        },
+    )
     assert r.status_code == 422 and "credit_limit" in r.json["errors"]
-    r = client.post("/domains/unicorn/records", headers=admin, json={
-        "source_system": "SAP", "source_id": "1", "attributes": {"name": "x"}})
+    r = client.post(
+        "/domains/unicorn/records",
+        headers=admin,
+        json={"source_system": "SAP", "source_id": "1", "attributes": {"name": "x"}},
+    )
     assert r.status_code == 404 and r.json["code"] == "not_found"
-    r = client.post("/domains/supplier/records", headers=admin, json={
-        "source_system": "NOPE", "source_id": "1", "attributes": {"name": "x"}})
+    r = client.post(
+        "/domains/supplier/records",
+        headers=admin,
+        json={"source_system": "NOPE", "source_id": "1", "attributes": {"name": "x"}},
+    )
     assert r.status_code == 404
     # nothing was written by any of these
     assert client.get("/domains/supplier/golden", headers=admin).json["items"] == []
-    r = client.post("/domains/supplier/records", headers=admin, data="{not json",
-                    content_type="application/json")
+    r = client.post(
+        "/domains/supplier/records",
+        headers=admin,
+        data="{not json",
+        content_type="application/json",
+    )
     assert r.status_code in (400, 422) and r.json["code"] in ("bad_request", "validation_failed")
 
 
 def test_bulk_reports_per_record_and_keeps_the_good_ones(client, admin, sources) -> None:
-    records = [{"source_id": f"S{i}", "attributes": {"name": f"Supplier {i}", "country": "FR"}}
-               for i in range(50)]
+    records = [
+        {"source_id": f"S{i}", "attributes": {"name": f"Supplier {i}", "country": "FR"}}
+        for i in range(50)
+    ]
     records.insert(10, {"source_id": "bad", "attributes": {"name": "x", "nope": 1}})
     records.insert(20, {"source_id": "S3", "attributes": {"name": "dupe"}})
     records.insert(30, "not an object")
-    r = client.post("/domains/supplier/records/bulk", headers=admin,
-                    json={"source_system": "COUPA", "records": records})
+    r = client.post(
+        "/domains/supplier/records/bulk",
+        headers=admin,
+        json={"source_system": "COUPA", "records": records},
+    )
     assert r.status_code == 200
     assert r.json["summary"] == {"created": 50, "rejected": 3}
     results = r.json["results"]
     assert results[10]["status"] == "rejected" and "nope" in results[10]["errors"]
     assert results[20]["errors"]["source_id"] == ["Sent twice in the same request."]
     assert results[30]["status"] == "rejected"
-    again = client.post("/domains/supplier/records/bulk", headers=admin,
-                        json={"source_system": "COUPA", "records": records})
+    again = client.post(
+        "/domains/supplier/records/bulk",
+        headers=admin,
+        json={"source_system": "COUPA", "records": records},
+    )
     assert again.json["summary"] == {"unchanged": 50, "rejected": 3}
 
 
 def test_bulk_limit_is_enforced(client, admin, sources) -> None:
     records = [{"source_id": str(i), "attributes": {"name": "x"}} for i in range(10_001)]
-    r = client.post("/domains/supplier/records/bulk", headers=admin,
-                    json={"source_system": "SAP", "records": records})
+    r = client.post(
+        "/domains/supplier/records/bulk",
+        headers=admin,
+        json={"source_system": "SAP", "records": records},
+    )
     assert r.status_code == 422 and "records" in r.json["errors"]
 
 
@@ -130,11 +165,21 @@ def test_as_of_reads_a_past_version(client, admin, sources) -> None:
 
 
 def test_search_filters_and_cursor_pagination(client, admin, sources) -> None:
-    records = [{"source_id": str(i), "attributes": {
-        "name": f"Müller Bau {i:02d}" if i % 2 else f"Schmidt {i:02d}",
-        "country": "DE" if i < 10 else "AT"}} for i in range(25)]
-    client.post("/domains/supplier/records/bulk", headers=admin,
-                json={"source_system": "SAP", "records": records})
+    records = [
+        {
+            "source_id": str(i),
+            "attributes": {
+                "name": f"Müller Bau {i:02d}" if i % 2 else f"Schmidt {i:02d}",
+                "country": "DE" if i < 10 else "AT",
+            },
+        }
+        for i in range(25)
+    ]
+    client.post(
+        "/domains/supplier/records/bulk",
+        headers=admin,
+        json={"source_system": "SAP", "records": records},
+    )
     seen, cursor = [], None
     while True:
         params = {"limit": 5, "q": "muller"}
@@ -146,21 +191,31 @@ def test_search_filters_and_cursor_pagination(client, admin, sources) -> None:
         if not cursor:
             break
     assert len(seen) == 12 and len(set(seen)) == 12
-    at = client.get("/domains/supplier/golden", headers=admin,
-                    query_string={"attr": ["country:AT"], "q": "schmidt"}).json
+    at = client.get(
+        "/domains/supplier/golden",
+        headers=admin,
+        query_string={"attr": ["country:AT"], "q": "schmidt"},
+    ).json
     assert len(at["items"]) == 8  # even numbers 10..24
     bad = client.get("/domains/supplier/golden", headers=admin, query_string={"attr": "colour:red"})
     assert bad.status_code == 422
-    assert client.get("/domains/supplier/golden", headers=admin,
-                      query_string={"cursor": "%%%"}).status_code == 422
+    assert (
+        client.get(
+            "/domains/supplier/golden", headers=admin, query_string={"cursor": "%%%"}
+        ).status_code
+        == 422
+    )
 
 
 def test_request_id_is_echoed_and_audited(client, admin, sources) -> None:
     r = post(client, admin, "42", {"name": "Traced Inc"}, **{})
     rid = r.headers["X-Request-ID"]
     assert rid
-    r = client.post("/domains/supplier/records", headers={**admin, "X-Request-ID": "trace-123"},
-                    json={"source_system": "SAP", "source_id": "43", "attributes": {"name": "T2"}})
+    r = client.post(
+        "/domains/supplier/records",
+        headers={**admin, "X-Request-ID": "trace-123"},
+        json={"source_system": "SAP", "source_id": "43", "attributes": {"name": "T2"}},
+    )
     assert r.headers["X-Request-ID"] == "trace-123"
     entries = client.get("/audit", headers=admin, query_string={"request_id": "trace-123"}).json
     assert {e["action"] for e in entries} == {"source_record.created", "golden.create"}
@@ -170,13 +225,29 @@ def test_request_id_is_echoed_and_audited(client, admin, sources) -> None:
 def test_custom_domain_from_configuration(client, admin, sources) -> None:
     domains = [d["name"] for d in client.get("/domains", headers=admin).json]
     assert "person" in domains and "supplier" in domains
-    r = client.post("/domains/person/records", headers=admin, json={
-        "source_system": "SFDC", "source_id": "p1",
-        "attributes": {"given_name": "Ada", "surname": "Lovelace", "date_of_birth": "1815-12-10"}})
+    r = client.post(
+        "/domains/person/records",
+        headers=admin,
+        json={
+            "source_system": "SFDC",
+            "source_id": "p1",
+            "attributes": {
+                "given_name": "Ada",
+                "surname": "Lovelace",
+                "date_of_birth": "1815-12-10",
+            },
+        },
+    )
     assert r.status_code == 200 and r.json["status"] == "created"
-    r = client.post("/domains/person/records", headers=admin, json={
-        "source_system": "SFDC", "source_id": "p2",
-        "attributes": {"surname": "X", "date_of_birth": "10/12/1815"}})
+    r = client.post(
+        "/domains/person/records",
+        headers=admin,
+        json={
+            "source_system": "SFDC",
+            "source_id": "p2",
+            "attributes": {"surname": "X", "date_of_birth": "10/12/1815"},
+        },
+    )
     assert r.status_code == 422 and "date_of_birth" in r.json["errors"]
 
 

@@ -1,4 +1,5 @@
 """The mdm command as an operator runs it: real processes against the test database."""
+
 from __future__ import annotations
 
 import csv
@@ -16,14 +17,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def mdm(database_url, clean_db, tmp_path):
-    env = {**os.environ, "MDM_DATABASE_URL": database_url, "MDM_LOG_LEVEL": "WARNING",
-           "MDM_DOMAINS_PATH": str(Path(__file__).parents[1] / "data" / "domains"),
-           # the processes run this checkout's code, whatever is installed
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "MDM_DATABASE_URL": database_url,
+        "MDM_LOG_LEVEL": "WARNING",
+        "MDM_DOMAINS_PATH": str(Path(__file__).parents[1] / "data" / "domains"),
+        # the processes run this checkout's code, whatever is installed
+        "PYTHONPATH": str(ROOT),
+    }
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([sys.executable, "-m", "mdm.cli", *args], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mdm.cli", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if check:
             assert proc.returncode == 0, proc.stderr
         return proc
@@ -55,7 +66,7 @@ def test_load_csv_reports_bad_rows_and_loads_the_rest(mdm, tmp_path, client) -> 
         "source_id,name,country,tax_id,iban\n"
         "V1,Acme GmbH,DE,DE136695976,DE89370400440532013000\n"
         ",No Id Ltd,GB,,\n"
-        "V3,\"Multi\nLine AG\",CH,,\n"
+        'V3,"Multi\nLine AG",CH,,\n'
         "V4,,FR,,\n"
         "V5,Bad Vat GmbH,DE,DE136695977,\n",
         encoding="utf-8",
@@ -77,9 +88,12 @@ def test_load_jsonl_and_unusable_input(mdm, tmp_path) -> None:
     mdm("sources", "add", "SFDC", "--name", "Salesforce", "--kind", "crm")
     path = tmp_path / "customers.jsonl"
     path.write_text(
-        json.dumps({"source_id": "C1", "attributes": {"name": "Client One", "credit_limit": "5000"}})
+        json.dumps(
+            {"source_id": "C1", "attributes": {"name": "Client One", "credit_limit": "5000"}}
+        )
         + "\n{broken\n"
-        + json.dumps({"source_id": "C2", "name": "Flat Style Ltd", "segment": "SMB"}) + "\n",
+        + json.dumps({"source_id": "C2", "name": "Flat Style Ltd", "segment": "SMB"})
+        + "\n",
         encoding="utf-8",
     )
     proc = mdm("load", "customer", str(path), "--source", "SFDC", check=False)
@@ -100,9 +114,18 @@ def test_load_jsonl_and_unusable_input(mdm, tmp_path) -> None:
 
 def test_db_upgrade_on_a_fresh_sqlite_file(tmp_path) -> None:
     db_file = tmp_path / "fresh.sqlite3"
-    env = {**os.environ, "MDM_DATABASE_URL": f"sqlite:///{db_file}", "MDM_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "mdm.cli", "db", "upgrade"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "MDM_DATABASE_URL": f"sqlite:///{db_file}",
+        "MDM_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "mdm.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert db_file.exists()

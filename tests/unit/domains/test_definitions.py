@@ -1,4 +1,5 @@
 """Domain definitions: parsing YAML, coercing values, refusing malformed payloads."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,14 +10,27 @@ from mdm.domains.definitions import parse_definition
 
 def test_five_builtin_domains() -> None:
     assert load_registry().names() == [
-        "supplier", "customer", "gl_account", "cost_center", "legal_entity"]
+        "supplier",
+        "customer",
+        "gl_account",
+        "cost_center",
+        "legal_entity",
+    ]
 
 
 def test_text_values_are_coerced_for_file_loads() -> None:
     d = load_registry().get("gl_account")
     values, errors = d.parse_attributes(
-        {"chart": "IFRS", "code": "1000", "name": "Cash", "posting_allowed": "yes",
-         "valid_from": "2026-01-01", "currency": ""}, from_text=True)
+        {
+            "chart": "IFRS",
+            "code": "1000",
+            "name": "Cash",
+            "posting_allowed": "yes",
+            "valid_from": "2026-01-01",
+            "currency": "",
+        },
+        from_text=True,
+    )
     assert errors == {}
     assert values["posting_allowed"] is True and "currency" not in values
 
@@ -33,7 +47,9 @@ def test_json_values_must_have_the_right_type() -> None:
 
 def test_extra_domain_from_a_yaml_file(tmp_path) -> None:
     path = tmp_path / "asset.yaml"
-    path.write_text("name: fixed_asset\nattributes:\n  - {name: tag, type: string, required: true}\n")
+    path.write_text(
+        "name: fixed_asset\nattributes:\n  - {name: tag, type: string, required: true}\n"
+    )
     registry = load_registry(str(path))
     assert "fixed_asset" in registry
     assert registry.get("fixed_asset").display == "tag"
@@ -45,7 +61,10 @@ def test_extra_domain_from_a_yaml_file(tmp_path) -> None:
         ({"name": "Bad Name", "attributes": [{"name": "a"}]}, "snake_case"),
         ({"name": "x", "attributes": []}, "non-empty"),
         ({"name": "x", "attributes": [{"name": "a", "type": "blob"}]}, "type"),
-        ({"name": "x", "attributes": [{"name": "a", "validators": ["magic"]}]}, "unknown validators"),
+        (
+            {"name": "x", "attributes": [{"name": "a", "validators": ["magic"]}]},
+            "unknown validators",
+        ),
         ({"name": "x", "attributes": [{"name": "a"}], "approval": ["b"]}, "approval"),
         ({"name": "x", "attributes": [{"name": "a"}, {"name": "a"}]}, "unique"),
     ],

@@ -1,4 +1,5 @@
 """Data-quality rules: tax ids, IBAN, BIC, LEI, countries, currencies."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,27 +38,74 @@ def rules(domain: str, attrs: dict) -> set[str]:
 
 
 def test_supplier_rules_flag_without_rejecting() -> None:
-    assert rules("supplier", {"name": "A", "country": "DE", "tax_id": "DE136695976",
-                              "iban": "DE89370400440532013000", "bic": "DEUTDEFF",
-                              "currency": "EUR", "email": "ap@acme.de", "duns": "150483782"}) == set()
-    assert rules("supplier", {"name": "A", "country": "XX", "iban": "DE89370400440532013001",
-                              "bic": "DEUT", "currency": "EURO", "email": "nope",
-                              "duns": "12"}) == {
-        "country.iso3166", "iban.invalid", "bic.invalid", "currency.iso4217", "email.format",
-        "duns.format"}
+    assert (
+        rules(
+            "supplier",
+            {
+                "name": "A",
+                "country": "DE",
+                "tax_id": "DE136695976",
+                "iban": "DE89370400440532013000",
+                "bic": "DEUTDEFF",
+                "currency": "EUR",
+                "email": "ap@acme.de",
+                "duns": "150483782",
+            },
+        )
+        == set()
+    )
+    assert rules(
+        "supplier",
+        {
+            "name": "A",
+            "country": "XX",
+            "iban": "DE89370400440532013001",
+            "bic": "DEUT",
+            "currency": "EURO",
+            "email": "nope",
+            "duns": "12",
+        },
+    ) == {
+        "country.iso3166",
+        "iban.invalid",
+        "bic.invalid",
+        "currency.iso4217",
+        "email.format",
+        "duns.format",
+    }
     assert rules("supplier", {"name": "A", "country": "FR", "tax_id": "DE136695976"}) == {
-        "tax_id.country_mismatch"}
+        "tax_id.country_mismatch"
+    }
 
 
 def test_legal_entity_lei_and_ownership() -> None:
-    assert rules("legal_entity", {"code": "LE1", "name": "X", "lei": "529900T8BM49AURSDO55",
-                                  "ownership_pct": "51.5"}) == set()
-    assert rules("legal_entity", {"code": "LE1", "name": "X", "lei": "529900T8BM49AURSDO56",
-                                  "ownership_pct": "120"}) == {"lei.invalid", "percentage.range"}
+    assert (
+        rules(
+            "legal_entity",
+            {"code": "LE1", "name": "X", "lei": "529900T8BM49AURSDO55", "ownership_pct": "51.5"},
+        )
+        == set()
+    )
+    assert rules(
+        "legal_entity",
+        {"code": "LE1", "name": "X", "lei": "529900T8BM49AURSDO56", "ownership_pct": "120"},
+    ) == {"lei.invalid", "percentage.range"}
 
 
 def test_gl_account_choices() -> None:
-    assert rules("gl_account", {"chart": "IFRS", "code": "1000", "name": "Cash",
-                                "account_type": "asset", "normal_balance": "debit"}) == set()
-    assert rules("gl_account", {"chart": "IFRS", "code": "1000", "name": "Cash",
-                                "account_type": "cash"}) == {"value.choice"}
+    assert (
+        rules(
+            "gl_account",
+            {
+                "chart": "IFRS",
+                "code": "1000",
+                "name": "Cash",
+                "account_type": "asset",
+                "normal_balance": "debit",
+            },
+        )
+        == set()
+    )
+    assert rules(
+        "gl_account", {"chart": "IFRS", "code": "1000", "name": "Cash", "account_type": "cash"}
+    ) == {"value.choice"}

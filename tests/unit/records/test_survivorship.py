@@ -1,4 +1,5 @@
 """Survivorship rules and provenance."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -33,9 +34,15 @@ def test_valid_only_prefers_valid_values() -> None:
 
 
 def test_source_priority_most_frequent_longest() -> None:
-    cfg = {"default": "most_recent", "source_priority": ["SAP", "COUPA"],
-           "attributes": {"iban": {"rule": "source_priority"}, "name": {"rule": "most_frequent"},
-                          "street": {"rule": "longest"}}}
+    cfg = {
+        "default": "most_recent",
+        "source_priority": ["SAP", "COUPA"],
+        "attributes": {
+            "iban": {"rule": "source_priority"},
+            "name": {"rule": "most_frequent"},
+            "street": {"rule": "longest"},
+        },
+    }
     values, prov = survive(ATTRS, SOURCES, cfg)
     assert values["iban"] == "DE00BAD" and prov["iban"]["rule"] == "source_priority"
     assert values["name"] == "Acme GmbH"  # two of three systems agree (case-folded)
@@ -43,7 +50,9 @@ def test_source_priority_most_frequent_longest() -> None:
 
 
 def test_override_wins_until_removed() -> None:
-    values, prov = survive(ATTRS, SOURCES, {}, {"name": Override("ACME Group", "steward:ann", "legal")})
+    values, prov = survive(
+        ATTRS, SOURCES, {}, {"name": Override("ACME Group", "steward:ann", "legal")}
+    )
     assert values["name"] == "ACME Group"
     assert prov["name"] == {"rule": "steward_override", "actor": "steward:ann", "reason": "legal"}
 
