@@ -12,13 +12,13 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from mdm.db import utcnow
@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], Session]
 
+# A claimed delivery: a plain row of these columns (no ORM objects on the hot path)
+CLAIM_COLUMNS = (Delivery.id, Delivery.kind, Delivery.event_id, Delivery.change_event_id,
+                 Delivery.domain, Delivery.golden_id, Delivery.attempts)
+Claimed = Any  # a Row of CLAIM_COLUMNS (attribute access like the ORM object's)
+
 
 def backoff_seconds(attempts: int, initial: float, cap: float) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random, capped."""
@@ -56,8 +61,8 @@ def live_secrets(sub: Subscription, now: datetime) -> list[str]:
     return out
 
 
-def in_order(session: Session, sub_id: str, batch: list[Delivery]
-             ) -> tuple[list[Delivery], list[tuple[Delivery, datetime]]]:
+def in_order(session: Session, sub_id: str, batch: Sequence[Claimed]
+             ) -> tuple[list[Claimed], list[tuple[Claimed, datetime]]]:
     """Split a claimed batch into sendable deliveries and blocked ones: a delivery is blocked
     while an earlier undelivered delivery of the same golden record is not in the batch
     (it waits in backoff, or another worker holds it). Blocked ones come with the time
@@ -89,20 +94,21 @@ def in_order(session: Session, sub_id: str, batch: list[Delivery]
 
 @dataclass
 class Prepared:
-    delivery: Delivery
+    delivery: Claimed
     message: Message | None
     error: str | None = None  # the payload cannot be sent as it is: dead-letter it
     occurred_at: datetime | None = None
     retry_error: str | None = None  # cannot be checked now (registry down): try again later
 
 
-def prepare(session: Session, sub: Subscription, batch: list[Delivery]) -> list[Prepared]:
+def prepare(session: Session, sub: Subscription, batch: Sequence[Claimed]) -> list[Prepared]:
     """Build each delivery's CloudEvent and check it against the pinned contract."""
     event_ids = [d.change_event_id for d in batch if d.change_event_id is not None]
-    events: dict[int, ChangeEvent] = {}
+    events: dict[int, Row[Any]] = {}
     for i in range(0, len(event_ids), 500):
-        for e in session.scalars(select(ChangeEvent).where(
-                ChangeEvent.id.in_(event_ids[i:i + 500]))):
+        for e in session.execute(select(
+                ChangeEvent.id, ChangeEvent.type, ChangeEvent.payload, ChangeEvent.occurred_at,
+                ChangeEvent.position).where(ChangeEvent.id.in_(event_ids[i:i + 500]))):
             events[e.id] = e
     snap_ids = [d.golden_id for d in batch if d.kind == KIND_SNAPSHOT]
     current = records_by_id(session, snap_ids) if snap_ids else {}
@@ -180,13 +186,13 @@ class Dispatcher:
                 return 0
             postgres = session.get_bind().dialect.name == "postgresql"
             now = utcnow()
-            q = (select(Delivery).where(Delivery.subscription_id == sub_id,
-                                        Delivery.status == PENDING,
-                                        Delivery.next_attempt_at <= now)
+            q = (select(*CLAIM_COLUMNS).where(Delivery.subscription_id == sub_id,
+                                              Delivery.status == PENDING,
+                                              Delivery.next_attempt_at <= now)
                  .order_by(Delivery.id).limit(self.batch_size))
             if postgres:
                 q = q.with_for_update(skip_locked=True)
-            batch = list(session.scalars(q))
+            batch = list(session.execute(q).all())
             if not batch:
                 session.commit()
                 return 0
@@ -202,13 +208,13 @@ class Dispatcher:
 
     def _settle(self, session: Session, sub: Subscription, prepared: list[Prepared],
                 sendable: list[Prepared], outcomes: list[Outcome],
-                blocked: list[tuple[Delivery, datetime]]) -> None:
+                blocked: list[tuple[Claimed, datetime]]) -> None:
         now = utcnow()
         changes: list[dict[str, Any]] = []
         name = sub.name
         retry_at: datetime | None = None
 
-        def failed(d: Delivery, error: str, *, dead: bool = False) -> None:
+        def failed(d: Claimed, error: str, *, dead: bool = False) -> None:
             nonlocal retry_at
             attempts = d.attempts + 1
             if dead or attempts >= sub.max_attempts:

@@ -12,10 +12,10 @@ from mdm.events import service as events
 from mdm.events.models import ChangeEvent
 from mdm.publication import filters
 from mdm.publication.models import (
+    DELIVERY_TABLE,
     KIND_CHANGE,
     ON_CHANGE,
     PENDING,
-    Delivery,
     RouterCursor,
     Subscription,
 )
@@ -45,10 +45,13 @@ def route(session: Session, batch: int = ROUTE_BATCH) -> int:
     if cursor is None:
         cursor = RouterCursor(name=CURSOR, position=0)
         session.add(cursor)
-    rows = list(session.scalars(
-        select(ChangeEvent).where(ChangeEvent.position > cursor.position)
+    # plain rows, not ORM objects: routing is on the worker's hot path
+    rows = session.execute(
+        select(ChangeEvent.id, ChangeEvent.event_id, ChangeEvent.position, ChangeEvent.domain,
+               ChangeEvent.golden_id, ChangeEvent.type, ChangeEvent.payload)
+        .where(ChangeEvent.position > cursor.position)
         .order_by(ChangeEvent.position).limit(batch)
-    ))
+    ).all()
     if not rows:
         session.commit()
         return 0
@@ -69,7 +72,7 @@ def route(session: Session, batch: int = ROUTE_BATCH) -> int:
                     "attempts": 0, "next_attempt_at": now, "created_at": now,
                 })
     if deliveries:
-        session.execute(insert(Delivery), deliveries)
+        session.execute(insert(DELIVERY_TABLE), deliveries)  # Core executemany
     last = rows[-1].position
     assert last is not None
     cursor.position = last

@@ -22,6 +22,7 @@ from mdm.events.models import ChangeEvent
 from mdm.publication import filters
 from mdm.publication.channels import filedrop
 from mdm.publication.models import (
+    DELIVERY_TABLE,
     DELTA,
     FILE,
     KIND_SNAPSHOT,
@@ -31,11 +32,10 @@ from mdm.publication.models import (
     RUN_RUNNING,
     RUN_SUCCEEDED,
     SNAPSHOT,
-    Delivery,
     Run,
     Subscription,
 )
-from mdm.publication.targets import SNAPSHOT_COLUMNS, stream_records, target_ids
+from mdm.publication.targets import SNAPSHOT_COLUMNS, stream_records
 from mdm.records.models import GOLDEN_STATUSES, GoldenRecord
 
 log = logging.getLogger(__name__)
@@ -89,20 +89,19 @@ def _items(session: Session, sub: Subscription, domain: str, kind: str,
 
 def _data(session: Session, sub: Subscription, domain: str, kind: str, query: Any
           ) -> Iterator[dict[str, Any]]:
-    for chunk in stream_records(session, query):
-        targets = (target_ids(session, sub.target_system, [r["id"] for r in chunk])
-                   if sub.target_system else {})
-        for rec in chunk:
+    spec = sub.filter or {}
+    system = sub.target_system
+    for page in stream_records(session, query, system):
+        for rec, ids in page:
             # in a delta, records that left the set (retired, merged) still go out
             change = "snapshot" if kind == SNAPSHOT or rec["status"] == "active" else "retired"
-            if not filters.matches(sub.filter or {}, rec, change):
+            if spec and not filters.matches(spec, rec, change):
                 continue
             data: dict[str, Any] = {"domain": domain, "golden_id": rec["id"],
                                     "version": rec["version"], "change": "snapshot",
                                     "record": rec}
-            if sub.target_system:
-                ids = targets.get(rec["id"], [])
-                data["target"] = {"system": sub.target_system, "id": ids[0] if ids else None,
+            if system:
+                data["target"] = {"system": system, "id": ids[0] if ids else None,
                                   "ids": ids}
             yield data
 
@@ -177,12 +176,12 @@ def _enqueue_snapshots(session: Session, sub: Subscription, domain: str,
                      "golden_id": item["golden_id"], "status": PENDING, "attempts": 0,
                      "next_attempt_at": now, "created_at": now})
         if len(rows) >= 5000:
-            session.execute(insert(Delivery), rows)
+            session.execute(insert(DELIVERY_TABLE), rows)
             session.commit()
             total += len(rows)
             rows = []
     if rows:
-        session.execute(insert(Delivery), rows)
+        session.execute(insert(DELIVERY_TABLE), rows)
         session.commit()
         total += len(rows)
     return total

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from mdm.records.golden import snapshot
@@ -53,15 +53,43 @@ def records_by_id(session: Session, golden_ids: Iterable[str]) -> dict[str, dict
     return out
 
 
-def stream_records(session: Session, query: Select[Any], chunk: int = 5000
-                   ) -> Iterator[list[dict[str, Any]]]:
+def stream_records(session: Session, query: Select[Any], system_code: str | None = None,
+                   chunk: int = 10_000
+                   ) -> Iterator[list[tuple[dict[str, Any], list[str]]]]:
     """Canonical snapshots of the golden records ``query`` selects (over SNAPSHOT_COLUMNS),
-    in id order, a chunk at a time (keyset pagination: memory stays flat)."""
+    in id order, a page at a time, each with the target system's active source ids (sorted).
+
+    Keyset pagination keeps memory flat; each page is one Core statement (the page of
+    golden records, outer-joined to their crosswalk ids) that builds no ORM objects.
+    """
+    system_id = (session.scalar(select(SourceSystem.id).where(SourceSystem.code == system_code))
+                 if system_code else None)
+    conn = session.connection()
     last = ""
     while True:
-        rows = session.execute(query.where(GoldenRecord.id > last)
-                               .order_by(GoldenRecord.id).limit(chunk)).all()
-        if not rows:
+        page = (query.where(GoldenRecord.id > last).order_by(GoldenRecord.id).limit(chunk)
+                .subquery("page"))
+        if system_id is None:
+            stmt = select(page).order_by(page.c.id)
+        else:
+            src = SourceRecord.__table__
+            stmt = (select(page, src.c.source_id)
+                    .select_from(page.outerjoin(src, and_(
+                        src.c.golden_id == page.c.id, src.c.source_system_id == system_id,
+                        src.c.active.is_(True))))
+                    .order_by(page.c.id, src.c.source_id))
+        out: list[tuple[dict[str, Any], list[str]]] = []
+        ids: list[str] = []
+        current = None
+        for row in conn.execute(stmt).all():  # one fetch per page
+            if row[0] != current:  # rows come grouped by golden id (the first column)
+                current, ids = row[0], []
+                out.append((snapshot(row), ids))  # type: ignore[arg-type]
+            if system_id is not None and row[-1] is not None:  # the crosswalk's source_id
+                ids.append(row[-1])
+        if not out:
             return
-        yield [snapshot(row) for row in rows]  # type: ignore[arg-type]
-        last = rows[-1].id
+        yield out
+        if len(out) < chunk:
+            return
+        last = out[-1][0]["id"]

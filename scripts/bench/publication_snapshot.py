@@ -87,14 +87,15 @@ def main() -> None:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run = service.run_now(db.new_session, ctx, app.extensions["mdm_domains"], sub.id,
                               "snapshot")
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         stop.set()
         sampler.join()
     data_file = out / run.files[0]
     print(f"snapshot ({args.format}): {run.record_count:,} records in {elapsed:.1f}s "
+          f"(CPU {cpu:.1f}s) "
           f"({run.record_count / elapsed:,.0f} records/s), "
           f"file {data_file.stat().st_size / 1e6:,.0f} MB; RSS before {base / 1e6:.0f} MB, "
           f"peak {peak[0] / 1e6:.0f} MB (+{(peak[0] - base) / 1e6:.0f} MB); run {run.status}")

@@ -107,6 +107,13 @@ def wait_delivered(app: Any, n: int, timeout: float) -> None:
         time.sleep(0.1)
 
 
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--channel", choices=["webhook", "amqp"], default="webhook")
@@ -145,11 +152,13 @@ def main() -> None:
                                str(args.batch_size), "--poll-interval", "0.05"], env=env)
     try:
         wait_delivered(app, args.events, timeout=600)
+        worker_cpu = cpu_seconds(worker.pid)
         got = sorted(at for at, _ in arrivals())
         span = got[-1] - got[0]
         print(f"throughput ({args.channel}, 1 worker, {args.events} events, "
               f"{Path(url).suffix or url.split(':')[0]}): {(len(got) - 1) / span:,.0f} events/s "
-              f"({span:.2f}s first to last acknowledgement)")
+              f"({span:.2f}s first to last acknowledgement; worker CPU {worker_cpu:.1f}s "
+              f"since its start)")
 
         # 2. latency: steady commits while the worker keeps up
         with app.app_context():

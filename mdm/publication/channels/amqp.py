@@ -37,6 +37,9 @@ class AmqpChannel:
         self._declared: set[str] = set()
         self._next_tag = 1
         self._acked: dict[int, bool] = {}  # delivery tag -> acked (True) / nacked (False)
+        # published, not yet confirmed tags, in publishing (= increasing) order: a "multiple"
+        # confirm settles a prefix of them, so it costs the batch, not the connection's life
+        self._unconfirmed: dict[int, None] = {}
         self._returned: set[str] = set()  # message ids the broker could not route
 
     def _channel(self) -> Any:
@@ -48,6 +51,7 @@ class AmqpChannel:
             self._conn = pika.BlockingConnection(params)
             self._chan = self._conn.channel()
             self._declared, self._next_tag, self._acked = set(), 1, {}
+            self._unconfirmed = {}
             selected: list[bool] = []
             impl = self._chan._impl  # the asynchronous channel under the blocking adapter
             impl.add_on_return_callback(self._on_return)
@@ -59,9 +63,17 @@ class AmqpChannel:
     def _on_confirm(self, frame: Any) -> None:
         method = frame.method
         ok = isinstance(method, pika.spec.Basic.Ack)
-        tags = ([t for t in range(1, method.delivery_tag + 1) if t not in self._acked]
-                if method.multiple else [method.delivery_tag])
-        for tag in tags:
+        if not method.multiple:
+            self._unconfirmed.pop(method.delivery_tag, None)
+            self._acked[method.delivery_tag] = ok
+            return
+        settled = []
+        for tag in self._unconfirmed:
+            if tag > method.delivery_tag:
+                break
+            settled.append(tag)
+        for tag in settled:
+            del self._unconfirmed[tag]
             self._acked[tag] = ok
 
     def _on_return(self, _chan: Any, _method: Any, props: Any, _body: bytes) -> None:
@@ -99,6 +111,7 @@ class AmqpChannel:
                     mandatory=self.mandatory,
                 )
                 tags.append(self._next_tag)
+                self._unconfirmed[self._next_tag] = None
                 self._next_tag += 1
             self._wait(lambda: all(t in self._acked for t in tags), "publisher confirm")
         except (AMQPError, OSError, TimeoutError) as exc:

@@ -8,29 +8,38 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 FORMATS = ("csv", "jsonl")
+BLOCK_ROWS = 2000  # rows encoded, hashed and written at once
+# datetimes pass through to ``default=str``, as with the standard json module
+_ORJSON_LINE = (orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+                | orjson.OPT_PASSTHROUGH_DATETIME)
 FIXED_COLUMNS = ["golden_id", "status", "version", "merged_into", "quality_status",
                  "updated_at", "target_id"]
 
 
-class _HashingWriter:
-    """A text sink that encodes, hashes and writes through to a binary file."""
+class _HashingSink:
+    """Hashes and writes through to a binary file, a block of rows at a time (one hash
+    update and write per block rather than per row)."""
 
     def __init__(self, fh: Any) -> None:
         self.fh = fh
         self.sha = hashlib.sha256()
 
-    def write(self, text: str) -> int:
-        data = text.encode("utf-8")
+    def write_bytes(self, data: bytes) -> None:
         self.sha.update(data)
         self.fh.write(data)
-        return len(text)
+
+
+_JSON_TYPES = frozenset({dict, list})
 
 
 def _cell(value: Any) -> Any:
@@ -68,28 +77,63 @@ def write_file(directory: Path, stem: str, fmt: str, attribute_names: list[str],
     tmp = _atomic_path(final)
     count = 0
     with tmp.open("wb", buffering=1024 * 1024) as fh:
-        out = _HashingWriter(fh)
+        out = _HashingSink(fh)
         if fmt == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(FIXED_COLUMNS + attribute_names)
-            for item in items:
-                rec = item["record"]
-                attrs = rec.get("attributes") or {}
-                target = (item.get("target") or {}).get("id")
-                writer.writerow([rec["id"], rec["status"], rec["version"],
-                                 _cell(rec.get("merged_into")), rec.get("quality_status"),
-                                 _cell(rec.get("updated_at")), _cell(target)]
-                                + [_cell(attrs.get(a)) for a in attribute_names])
-                count += 1
+            count = _write_csv(out, attribute_names, items)
         else:
-            for item in items:
-                out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":"),
-                                     default=str) + "\n")
-                count += 1
+            count = _write_jsonl(out, items)
         fh.flush()
         os.fsync(fh.fileno())
     _publish(tmp, final)
     return final.name, count, out.sha.hexdigest()
+
+
+def _write_csv(out: _HashingSink, attribute_names: list[str],
+               items: Iterable[dict[str, Any]]) -> int:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FIXED_COLUMNS + attribute_names)
+    count = 0
+    for item in items:
+        rec = item["record"]
+        attrs = rec.get("attributes") or {}
+        target = item.get("target")
+        values = list(map(attrs.get, attribute_names))
+        # csv writes None as ""; only JSON values (objects, arrays) need converting
+        if not _JSON_TYPES.isdisjoint(map(type, values)):
+            values = [_cell(v) for v in values]
+        writer.writerow([rec["id"], rec["status"], rec["version"],
+                         _cell(rec.get("merged_into")), rec.get("quality_status"),
+                         rec.get("updated_at"), _cell(target["id"] if target else None),
+                         *values])
+        count += 1
+        if count % BLOCK_ROWS == 0:
+            out.write_bytes(buf.getvalue().encode("utf-8"))
+            buf.seek(0)
+            buf.truncate()
+    out.write_bytes(buf.getvalue().encode("utf-8"))
+    return count
+
+
+def _write_jsonl(out: _HashingSink, items: Iterable[dict[str, Any]]) -> int:
+    block: list[bytes] = []
+    count = 0
+    for item in items:
+        block.append(_json_line(item))
+        count += 1
+        if len(block) >= BLOCK_ROWS:
+            out.write_bytes(b"".join(block))
+            block = []
+    out.write_bytes(b"".join(block))
+    return count
+
+
+def _json_line(item: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(item, default=str, option=_ORJSON_LINE)
+    except TypeError:  # what orjson cannot encode (an integer beyond 64 bits)
+        return (json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str)
+                + "\n").encode("utf-8")
 
 
 def write_manifest(directory: Path, stem: str, manifest: dict[str, Any]) -> str:
