@@ -22,6 +22,7 @@ import numpy as np
 
 from mdm.matching.candidates import BlockIndex, PairChunk
 from mdm.matching.clustering import Constraints, cluster_edges
+from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import (
     BatchResult,
     ClusteringDiff,
@@ -49,25 +50,16 @@ def _prepare_chunk(records: list[Record]) -> list[tuple[str, str, tuple[Any, ...
 
 
 def _score_chunk(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, ...]:
-    rows: Sequence[Sequence[Any]] = _STATE["rows"]
+    # Vectorised per comparison over the whole chunk (numpy + rapidfuzz cpdist).
+    table: np.ndarray = _STATE["table"]
     engine: MatchEngine = _STATE["engine"]
-    weight_of = engine.weight
-    floor = engine.review_weight
-    keep_l: list[int] = []
-    keep_r: list[int] = []
-    keep_w: list[float] = []
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        w = weight_of(rows[i], rows[j])
-        if w >= floor:
-            keep_l.append(i)
-            keep_r.append(j)
-            keep_w.append(w)
-    return (np.array(keep_l, dtype=np.int64), np.array(keep_r, dtype=np.int64),
-            np.array(keep_w, dtype=float))
+    weights = engine.weight_array(table[left], table[right])
+    keep = weights >= engine.review_weight
+    return left[keep].astype(np.int64), right[keep].astype(np.int64), weights[keep]
 
 
 def _count_chunk(left: np.ndarray, right: np.ndarray) -> Patterns:
-    return count_patterns(_STATE["settings"], _STATE["rows"], left, right)
+    return count_patterns(_STATE["settings"], _STATE["table"], left, right)
 
 
 class _Runner:
@@ -195,6 +187,9 @@ def _match_batch(
 
     # 3. train (when needed) and score, in workers forked now that rows exist
     _STATE["rows"] = rows
+    # One (records x features) object array: a chunk's pair rows are then two fancy
+    # indexing operations, and every comparison reads a column.
+    _STATE["table"] = row_table(rows)
     gc.freeze()
     runner = _Runner(workers)
     try:

@@ -14,8 +14,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
+from rapidfuzz.process import cpdist
 
 __all__ = [
     "NULL_LEVEL",
@@ -28,11 +30,14 @@ __all__ = [
     "NumericDistanceAtThresholds",
     "TokenSetAtThresholds",
     "comparison_from_dict",
+    "row_table",
 ]
 
 NULL_LEVEL = -1
 
 Row = Sequence[Any]
+# Many rows: a sequence of rows, or a (rows x features) object array from ``row_table``.
+Rows = Sequence[Row] | np.ndarray
 
 
 class Comparison(ABC):
@@ -68,6 +73,24 @@ class Comparison(ABC):
     def level(self, a: Row, b: Row) -> int:
         """Level index for the pair, or ``NULL_LEVEL``."""
 
+    def level_array(self, a: Rows, b: Rows) -> np.ndarray:
+        """Levels of many pairs (``a[k]`` vs ``b[k]``) at once, exactly as ``level``.
+
+        Subclasses vectorise this (numpy masks, ``rapidfuzz.process.cpdist``); this
+        fallback loops.
+        """
+        return np.fromiter((self.level(x, y) for x, y in zip(a, b, strict=True)),
+                           dtype=np.int8, count=len(a))
+
+    def _columns(self, a: Rows, b: Rows) -> tuple[
+            np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(left values, right values, null mask, equal mask) of the pairs' feature."""
+        xs = _objects(a, self._i)
+        ys = _objects(b, self._i)
+        # Element-wise on object arrays (C loops), unlike a generator over the pairs.
+        null = (xs == None) | (ys == None)  # noqa: E711
+        return xs, ys, null, xs == ys
+
     def params(self) -> dict[str, Any]:
         return {}
 
@@ -94,6 +117,21 @@ def comparison_from_dict(data: dict[str, Any]) -> Comparison:
     return cls(feature, **spec)
 
 
+def _objects(rows: Rows, i: int) -> np.ndarray:
+    if isinstance(rows, np.ndarray):  # a (pairs x features) object table: a column view
+        return rows[:, i]
+    return np.fromiter((r[i] for r in rows), dtype=object, count=len(rows))
+
+
+def row_table(rows: Sequence[Row]) -> np.ndarray:
+    """Rows as one (rows x features) object array: columns are then cheap to take."""
+    width = len(rows[0]) if len(rows) else 0
+    table = np.empty((len(rows), width), dtype=object)
+    if len(rows):
+        table[:] = rows
+    return table
+
+
 class ExactMatch(Comparison):
     type_name = "ExactMatch"
 
@@ -106,6 +144,30 @@ class ExactMatch(Comparison):
         if x is None or y is None:
             return NULL_LEVEL
         return 0 if x == y else 1
+
+    def level_array(self, a: Rows, b: Rows) -> np.ndarray:
+        _, _, null, equal = self._columns(a, b)
+        out = np.where(equal, 0, 1).astype(np.int8)
+        out[null] = NULL_LEVEL
+        return out
+
+
+def _fuzzy_levels(
+    xs: np.ndarray, ys: np.ndarray, null: np.ndarray, equal: np.ndarray,
+    score: Any, exceeded: Any, **kwargs: Any,
+) -> np.ndarray:
+    """Levels from a vectorised score: 0 when equal, ``1 + exceeded(scores)`` otherwise.
+
+    ``exceeded`` counts the thresholds each score fails (thresholds are ordered from
+    most to least similar, so the first one met gives the level).
+    """
+    out = np.zeros(len(xs), dtype=np.int8)
+    fuzzy = np.flatnonzero(~null & ~equal)
+    if fuzzy.size:
+        scores = score(xs[fuzzy].tolist(), ys[fuzzy].tolist(), **kwargs)
+        out[fuzzy] = 1 + exceeded(scores)
+    out[null] = NULL_LEVEL
+    return out
 
 
 class _ThresholdComparison(Comparison):
@@ -149,6 +211,13 @@ class JaroWinklerAtThresholds(_ThresholdComparison):
                 return k + 1
         return len(self.thresholds) + 1
 
+    def level_array(self, a: Rows, b: Rows) -> np.ndarray:
+        thresholds = np.array(self.thresholds)
+        return _fuzzy_levels(
+            *self._columns(a, b),
+            lambda x, y: cpdist(x, y, scorer=JaroWinkler.similarity, dtype=np.float64),
+            lambda sim: (sim[:, None] < thresholds).sum(axis=1))
+
 
 class LevenshteinAtThresholds(_ThresholdComparison):
     """Edit distance levels; ``damerau=True`` counts a transposition as one edit."""
@@ -186,6 +255,14 @@ class LevenshteinAtThresholds(_ThresholdComparison):
             if dist <= t:
                 return k + 1
         return len(self.thresholds) + 1
+
+    def level_array(self, a: Rows, b: Rows) -> np.ndarray:
+        thresholds = np.array(self.thresholds)
+        distance: Any = self._distance
+        return _fuzzy_levels(
+            *self._columns(a, b),
+            lambda x, y: cpdist(x, y, scorer=distance, score_cutoff=self.thresholds[-1]),
+            lambda dist: (dist[:, None] > thresholds).sum(axis=1))
 
 
 class TokenSetAtThresholds(_ThresholdComparison):
@@ -231,6 +308,20 @@ class TokenSetAtThresholds(_ThresholdComparison):
             if sim >= t:
                 return k + 1
         return len(self.thresholds) + 1
+
+    def level_array(self, a: Rows, b: Rows) -> np.ndarray:
+        thresholds = np.array(self.thresholds)
+
+        def similarity(x: list[Any], y: list[Any]) -> np.ndarray:
+            if self.subset:
+                return cpdist(x, y, scorer=fuzz.token_set_ratio, dtype=np.float64) / 100.0
+            # float64, as the scalar path computes: cpdist defaults to float32 for
+            # these scorers, which would move scores sitting exactly on a threshold.
+            return np.maximum(cpdist(x, y, scorer=fuzz.token_sort_ratio, dtype=np.float64),
+                              cpdist(x, y, scorer=fuzz.ratio, dtype=np.float64)) / 100.0
+
+        return _fuzzy_levels(*self._columns(a, b), similarity,
+                             lambda sim: (sim[:, None] < thresholds).sum(axis=1))
 
 
 @lru_cache(maxsize=65536)
@@ -396,3 +487,17 @@ class IdentifierComparison(Comparison):
         ):
             return 2
         return 4
+
+    def level_array(self, a: Rows, b: Rows) -> np.ndarray:
+        xs, ys, null, equal = self._columns(a, b)
+        valid = _objects(a, self._v).astype(bool) & _objects(b, self._v).astype(bool)
+        out = np.full(len(xs), 4, dtype=np.int8)
+        out[equal] = np.where(valid[equal], 0, 1)
+        out[~equal & valid] = 3
+        typo = np.flatnonzero(~null & ~equal & ~valid)
+        if self.max_edits and typo.size:
+            dist = cpdist(xs[typo].tolist(), ys[typo].tolist(),
+                          scorer=Levenshtein.distance, score_cutoff=self.max_edits)
+            out[typo[dist <= self.max_edits]] = 2
+        out[null] = NULL_LEVEL
+        return out

@@ -60,6 +60,11 @@ class Contribution(_Json):
     bayes_factor: float
     log2_weight: float
 
+    def to_dict(self) -> dict[str, Any]:
+        # Written out: dataclasses.asdict deep-copies recursively, a hot-path cost.
+        return {"comparison": self.comparison, "level": self.level, "label": self.label,
+                "bayes_factor": self.bayes_factor, "log2_weight": self.log2_weight}
+
 
 @dataclass
 class PairDecision(_Json):
@@ -74,6 +79,15 @@ class PairDecision(_Json):
     settings_version: str = ""
     params_version: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"left_id": self.left_id, "right_id": self.right_id,
+                "probability": self.probability, "match_weight": self.match_weight,
+                "outcome": self.outcome,
+                "contributions": [c.to_dict() for c in self.contributions],
+                "rule": self.rule, "reason": self.reason,
+                "settings_version": self.settings_version,
+                "params_version": self.params_version}
+
 
 @dataclass
 class MatchDecision(_Json):
@@ -87,6 +101,14 @@ class MatchDecision(_Json):
     reason: str
     settings_version: str
     params_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"record_id": self.record_id, "action": self.action,
+                "target_record_id": self.target_record_id,
+                "target_cluster_id": self.target_cluster_id,
+                "pairs": [p.to_dict() for p in self.pairs], "reason": self.reason,
+                "settings_version": self.settings_version,
+                "params_version": self.params_version}
 
 
 @dataclass

@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from mdm.matching.comparisons import NULL_LEVEL
 from mdm.matching.decisions import Contribution, PairDecision, PairOutcome
 from mdm.matching.params import ModelParams
@@ -98,6 +100,24 @@ class MatchEngine:
             if rule.holds(a, b):
                 return RULE_MATCH_WEIGHT if is_match else RULE_NON_MATCH_WEIGHT
         return self.prior + self.evidence(a, b)
+
+    def weight_array(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``weight`` for many pairs at once: (pairs x features) object tables in.
+
+        Same floating-point operations in the same order as ``weight``, so batch and
+        incremental scores agree to the last bit.
+        """
+        total = np.zeros(len(a))
+        for comparison, table in self._scorers:
+            # Level -1 (null) picks the table's trailing 0.0, as in ``evidence``.
+            total += np.asarray(table)[comparison.level_array(a, b)]
+        weights = self.prior + total
+        decided = np.zeros(len(a), dtype=bool)
+        for rule, is_match in self._rules:
+            hit = rule.holds_array(a, b) & ~decided
+            weights[hit] = RULE_MATCH_WEIGHT if is_match else RULE_NON_MATCH_WEIGHT
+            decided |= hit
+        return weights
 
     def conflict(self, a: Sequence[Any], b: Sequence[Any]) -> str | None:
         """Why two rows must never share a cluster, or None.

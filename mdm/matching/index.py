@@ -140,22 +140,21 @@ def _lookup_statement(n: int) -> Any:
 
 def candidates(session: Session, domain: str, settings: MatchSettings, keys: Iterable[str],
                cap: int = CANDIDATES_PER_KEY) -> tuple[dict[str, list[int]], dict[int, Member]]:
-    """``lookup`` and ``cluster_members`` in one round trip per key chunk (the hot path).
+    """Candidates of the linker, one statement per key chunk (the hot path).
 
-    One statement finds up to ``cap`` records per key, their golden records, every active
-    member of those and the members' stored feature rows; on PostgreSQL the golden ids
-    feed an index lookup on ``source_record.golden_id`` (an initplan), not a scan.
+    Returns (key -> up to ``cap`` source record ids sharing it, newest first) and every
+    active member of those records' golden records with its stored feature row, as
+    ``Member``s. One round trip instead of four (hits, their golden ids, members, rows).
     """
     wanted = list(dict.fromkeys(keys))
     found: dict[str, list[int]] = {}
     heads: dict[int, tuple[str, str, str]] = {}
     stored: dict[int, tuple[str, str, list[Any]]] = {}
-    postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in chunks(wanted, _KEYS_PER_QUERY):
         params: dict[str, Any] = {"domain": domain, "cap": cap}
         params.update({f"k{i}": key for i, key in enumerate(chunk)})
         seen: set[tuple[str, int]] = set()
-        for row in session.execute(_candidates_statement(len(chunk), postgres), params):
+        for row in session.execute(_candidates_statement(len(chunk)), params):
             key, sr_id, golden_id, code, digest, version, stored_digest, features = row
             if key is not None and (key, sr_id) not in seen:
                 seen.add((key, sr_id))
@@ -170,17 +169,17 @@ def candidates(session: Session, domain: str, settings: MatchSettings, keys: Ite
     return found, _members(session, settings, heads, stored)
 
 
-_CANDIDATES: dict[tuple[int, bool], Any] = {}
+_CANDIDATES: dict[int, Any] = {}
 
 
-def _candidates_statement(n: int, postgres: bool) -> Any:
+def _candidates_statement(n: int) -> Any:
     """Hits per key (bounded), then whole clusters with their feature rows, as one query.
 
     Rows: (key or NULL, source_record_id, golden_id, system code, content hash, settings
     version, stored content hash, features); a member that was hit by no key has a NULL
     key, one hit by several keys comes once per key.
     """
-    stmt = _CANDIDATES.get((n, postgres))
+    stmt = _CANDIDATES.get(n)
     if stmt is None:
         table = MatchBlockingKey.__tablename__
         hits = " UNION ALL ".join(
@@ -189,22 +188,22 @@ def _candidates_statement(n: int, postgres: bool) -> Any:
             f"LIMIT :cap) AS t{i}"
             for i in range(n)
         )
-        goldens = "SELECT s.golden_id FROM hits JOIN source_record s ON s.id = hits.source_record_id"
-        # PostgreSQL would plan "golden_id IN (subquery)" as a hash join over every source
-        # record; "= ANY(ARRAY(...))" is evaluated once and probes the golden_id index.
-        where = (f"m.golden_id = ANY(ARRAY({goldens}))" if postgres
-                 else f"m.golden_id IN ({goldens})")
+        # Joined from the (few) golden ids outwards, so both databases probe the
+        # golden_id index per cluster; "golden_id IN (subquery)" let PostgreSQL plan a
+        # parallel scan of source_record.
         sql = (
-            f"WITH hits AS ({hits}) "
+            f"WITH hits AS ({hits}), "
+            "g AS (SELECT DISTINCT s.golden_id FROM hits "
+            "JOIN source_record s ON s.id = hits.source_record_id) "
             "SELECT h.key, m.id, m.golden_id, ss.code, m.content_hash, p.settings_version, "
             "p.content_hash, p.features "
-            "FROM source_record m "
+            "FROM g JOIN source_record m ON m.golden_id = g.golden_id "
             "JOIN source_system ss ON ss.id = m.source_system_id "
             "LEFT JOIN match_prepared p ON p.source_record_id = m.id "
             "LEFT JOIN hits h ON h.source_record_id = m.id "
-            f"WHERE {where} AND m.active = :active"
+            "WHERE m.active = :active"
         )
-        stmt = _CANDIDATES[(n, postgres)] = text(sql).bindparams(active=True).columns(
+        stmt = _CANDIDATES[n] = text(sql).bindparams(active=True).columns(
             column("key", String), column("id", Integer), column("golden_id", String),
             column("code", String), column("content_hash", String),
             column("settings_version", String), column("stored_hash", String),
@@ -230,52 +229,6 @@ def _members(session: Session, settings: MatchSettings, heads: dict[int, tuple[s
         for chunk in chunks(stale, _CHUNK):
             for sr_id, code, attrs, _digest in session.execute(attributes_query(chunk)).all():
                 out[sr_id] = Member(sr_id, heads[sr_id][0],
-                                    settings.prepare(Record(record_key(sr_id), code, attrs)))
-    return out
-
-
-def cluster_members(session: Session, settings: MatchSettings,
-                    source_record_ids: Iterable[int]) -> dict[int, Member]:
-    """Every active source record sharing a golden record with any of these ones."""
-    ids = list(set(source_record_ids))
-    out: dict[int, Member] = {}
-    if not ids:
-        return out
-    SR = SourceRecord.__table__.c  # Core columns: no ORM overhead on the hot path
-    SS = SourceSystem.__table__.c
-    MP = MatchPrepared.__table__.c
-    heads: list[tuple[int, str, str, str]] = []
-    for chunk in chunks(ids, _CHUNK):
-        # Two steps, not one IN (subquery): PostgreSQL may plan the nested form as a
-        # scan of every source record; a literal list uses the golden_id index.
-        goldens = list(set(session.scalars(select(SR.golden_id).where(SR.id.in_(chunk)))))
-        heads.extend(session.execute(
-            select(SR.id, SR.golden_id, SS.code, SR.content_hash)
-            .join_from(SourceRecord.__table__, SourceSystem.__table__,
-                       SS.id == SR.source_system_id)
-            .where(SR.golden_id.in_(goldens), SR.active.is_(True))
-        ).all())
-    stored: dict[int, tuple[str, str, list[Any]]] = {}
-    for chunk in chunks([h[0] for h in heads], _CHUNK):
-        for sr_id, version, digest, features in session.execute(
-            select(MP.source_record_id, MP.settings_version, MP.content_hash, MP.features)
-            .where(MP.source_record_id.in_(chunk))
-        ).all():
-            stored[sr_id] = (version, digest, features)
-    stale: list[int] = []
-    for sr_id, golden_id, code, digest in heads:
-        hit = stored.get(sr_id)
-        if hit is None or hit[0] != settings.version or hit[1] != digest:
-            stale.append(sr_id)
-            continue
-        out[sr_id] = Member(sr_id, golden_id, PreparedRecord(record_key(sr_id), code,
-                                                             tuple(hit[2])))
-    if stale:
-        # Written before this settings version, or under an older content: recompute now.
-        golden_of = {h[0]: h[1] for h in heads}
-        for chunk in chunks(stale, _CHUNK):
-            for sr_id, code, attrs, _digest in session.execute(attributes_query(chunk)).all():
-                out[sr_id] = Member(sr_id, golden_of[sr_id],
                                     settings.prepare(Record(record_key(sr_id), code, attrs)))
     return out
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+
 __all__ = ["Outcome", "Rule", "RuleTest", "TESTS"]
 
 
@@ -42,6 +44,22 @@ TESTS: dict[str, tuple[bool, Callable[[Any, Any, Any, Any], bool]]] = {
     "different": (False, _different),
     "valid_equal": (True, _valid_equal),
     "valid_different": (True, _valid_different),
+}
+
+
+# The same tests over whole columns of pairs (object arrays; validity already as bool).
+Columns = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _both(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (x != None) & (y != None)  # noqa: E711 - element-wise on object arrays
+
+
+VECTOR_TESTS: dict[str, Columns] = {
+    "equal": lambda x, y, vx, vy: _both(x, y) & (x == y),
+    "different": lambda x, y, vx, vy: _both(x, y) & (x != y),
+    "valid_equal": lambda x, y, vx, vy: vx & vy & (x != None) & (x == y),  # noqa: E711
+    "valid_different": lambda x, y, vx, vy: vx & vy & _both(x, y) & (x != y),
 }
 
 
@@ -98,3 +116,15 @@ class Rule:
             elif not fn(a[i], b[i], None, None):
                 return False
         return True
+
+    def holds_array(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``holds`` for many pairs: ``a`` and ``b`` are (pairs x features) object tables."""
+        out = np.ones(len(a), dtype=bool)
+        for t, (i, v, _) in zip(self.when, self._compiled, strict=True):
+            x, y = a[:, i], b[:, i]
+            if v >= 0:
+                vx, vy = a[:, v].astype(bool), b[:, v].astype(bool)
+            else:
+                vx = vy = out  # unused by tests without a validity companion
+            out &= VECTOR_TESTS[t.test](x, y, vx, vy)
+        return out

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from mdm.matching.candidates import BlockIndex
-from mdm.matching.comparisons import NULL_LEVEL
+from mdm.matching.comparisons import NULL_LEVEL, row_table
 from mdm.matching.params import ComparisonParams, ModelParams, default_m, default_u
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["PatternCounter", "count_patterns", "estimate_params", "run_em"]
+__all__ = ["PatternCounter", "count_patterns", "estimate_params", "level_matrix", "run_em"]
 
 Patterns = Counter[tuple[int, ...]]
 PatternCounter = Callable[[np.ndarray, np.ndarray], Patterns]
@@ -33,15 +33,43 @@ Progress = Callable[[str, int, int | None], None]
 
 
 def count_patterns(
-    settings: MatchSettings, rows: Sequence[Sequence[Any]], left: np.ndarray, right: np.ndarray
+    settings: MatchSettings, rows: Sequence[Sequence[Any]] | np.ndarray, left: np.ndarray,
+    right: np.ndarray,
 ) -> Patterns:
     """How often each comparison-level vector occurs among the given pairs."""
-    comparisons = settings.comparisons
     counter: Patterns = Counter()
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        a, b = rows[i], rows[j]
-        counter[tuple([c.level(a, b) for c in comparisons])] += 1
+    if left.size == 0:
+        return counter
+    levels = level_matrix(settings, rows, left, right)
+    width = levels.shape[1]
+    if width <= 15 and int(levels.max()) < 15:
+        # One int64 code per pattern (4 bits per comparison, null = 0): a 1-d unique
+        # sorts integers, far cheaper than np.unique(axis=0) on rows.
+        shifts = np.arange(width, dtype=np.int64) * 4
+        codes, counts = np.unique(((levels.astype(np.int64) + 1) << shifts).sum(axis=1),
+                                  return_counts=True)
+        patterns = ((codes[:, None] >> shifts) & 15) - 1
+    else:
+        patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    for pattern, count in zip(patterns.tolist(), counts.tolist(), strict=True):
+        counter[tuple(pattern)] += count
     return counter
+
+
+def level_matrix(
+    settings: MatchSettings, rows: Sequence[Sequence[Any]] | np.ndarray, left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """(pairs x comparisons) int8 levels, one vectorised pass per comparison."""
+    if isinstance(rows, np.ndarray):
+        a, b = rows[left], rows[right]
+    else:
+        a = row_table([rows[i] for i in left.tolist()])
+        b = row_table([rows[j] for j in right.tolist()])
+    out = np.empty((len(a), len(settings.comparisons)), dtype=np.int8)
+    for k, comparison in enumerate(settings.comparisons):
+        out[:, k] = comparison.level_array(a, b)
+    return out
 
 
 def _random_pairs(
@@ -151,8 +179,10 @@ def estimate_params(
     rng = np.random.default_rng(training.seed)
     n = len(rows)
     if counter is None:
+        table = row_table(rows)
+
         def counter(left: np.ndarray, right: np.ndarray) -> Patterns:
-            return count_patterns(settings, rows, left, right)
+            return count_patterns(settings, table, left, right)
 
     if index is None:
         index = BlockIndex(

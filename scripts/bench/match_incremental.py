@@ -151,13 +151,17 @@ def _copy(session: Any, tables: list[tuple[Any, tuple[str, ...], list[tuple[Any,
 
 
 def variants(n: int, count: int, seed: int = 99) -> list[tuple[str, dict[str, Any]]]:
-    """Records to ingest: a copy of an existing supplier, a near miss, or a new supplier."""
+    """Records to ingest: a copy of an existing supplier, a near miss, or a new supplier.
+
+    Each seed gives other suppliers, so repeated runs against one loaded database
+    (``--reuse``) do not find the records an earlier run ingested.
+    """
     rng = random.Random(seed)
     out = []
     for k in range(count):
         kind = ("copy", "near", "new")[k % 3]
         if kind == "new":
-            attrs = supplier(n + 10_000_000 + k)
+            attrs = supplier(n + 10_000_000 + 100_000 * seed + k)
         else:
             base = supplier(rng.randrange(n))
             if kind == "copy":
@@ -169,7 +173,8 @@ def variants(n: int, count: int, seed: int = 99) -> list[tuple[str, dict[str, An
     return out
 
 
-def time_ingests(url: str, n: int, count: int, matching: bool) -> dict[str, list[float]]:
+def time_ingests(url: str, n: int, count: int, matching: bool,
+                 seed: int = 99) -> dict[str, list[float]]:
     from mdm.app import create_app
     from mdm.config import Config
     from mdm.context import cli_context
@@ -186,7 +191,8 @@ def time_ingests(url: str, n: int, count: int, matching: bool) -> dict[str, list
     with app.app_context():
         prefix = "m" if matching else "x"
         run = int(time.time())
-        for k, (kind, attrs) in enumerate(variants(n, count, seed=99 if matching else 98)):
+        before = _decision_counts(db.session) if matching else {}
+        for k, (kind, attrs) in enumerate(variants(n, count, seed=seed if matching else seed - 1)):
             item = IngestItem(f"{prefix}{k}-{run}", attrs)
             t = time.perf_counter()
             [res] = ingest(db.session, registry, "supplier", "NEW", [item], cli_context())
@@ -196,16 +202,21 @@ def time_ingests(url: str, n: int, count: int, matching: bool) -> dict[str, list
                 out.setdefault("all", []).append(elapsed)
             assert res.status == "created", res
         if matching:
-            from sqlalchemy import func, select
-
-            from mdm.matching.models import MatchDecisionRecord
-
-            actions = dict(db.session.execute(
-                select(MatchDecisionRecord.action, func.count())
-                .group_by(MatchDecisionRecord.action)).all())
+            after = _decision_counts(db.session)
+            actions = {a: c - before.get(a, 0) for a, c in after.items()}
             print(f"decisions: {actions}", file=sys.stderr)
         db.session.remove()
     return out
+
+
+def _decision_counts(session: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from mdm.matching.models import MatchDecisionRecord
+
+    return dict(session.execute(  # type: ignore[arg-type]
+        select(MatchDecisionRecord.action, func.count())
+        .group_by(MatchDecisionRecord.action)).all())
 
 
 def pct(values: list[float], p: float) -> float:
@@ -218,6 +229,8 @@ def main() -> None:
     ap.add_argument("--golden", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=600)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=99, help="Which suppliers to ingest; use a "
+                    "new seed for each run against a reused database.")
     ap.add_argument("--reuse", metavar="URL", help="Time against a database loaded earlier "
                     "by this script (PostgreSQL) instead of loading a fresh one.")
     args = ap.parse_args()
@@ -233,7 +246,7 @@ def main() -> None:
             print(f"loaded {args.golden:,} golden records in {time.perf_counter() - t:.0f} s",
                   file=sys.stderr)
         for matching in (True, False):
-            timings = time_ingests(url, args.golden, args.samples, matching)
+            timings = time_ingests(url, args.golden, args.samples, matching, args.seed)
             label = "matching on " if matching else "matching off"
             for kind in ("all", "copy", "near", "new"):
                 v = timings[kind]
