@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from anyascii import anyascii
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mdm.audit.models import AuditEntry
 from mdm.audit.service import audit_row
 from mdm.context import RequestContext
-from mdm.db import utcnow
+from mdm.db import bulk_insert, utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.domains.validators import Finding
 from mdm.events.models import ChangeEvent
@@ -121,11 +121,11 @@ class Pending:
         session.flush()
         # Core inserts: plain executemany, without the ORM's per-row bookkeeping.
         if self.versions:
-            session.execute(insert(GoldenVersion.__table__), self.versions)
+            bulk_insert(session, GoldenVersion.__table__, self.versions)
         if self.events:
-            session.execute(insert(ChangeEvent.__table__), self.events)
+            bulk_insert(session, ChangeEvent.__table__, self.events)
         if self.audits:
-            session.execute(insert(AuditEntry.__table__), self.audits)
+            bulk_insert(session, AuditEntry.__table__, self.audits)
         self.versions, self.events, self.audits = [], [], []
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit_row
 from mdm.context import RequestContext
-from mdm.db import new_id, utcnow
+from mdm.db import bulk_insert, new_id, utcnow
 from mdm.domains.registry import DomainRegistry
 from mdm.domains.validators import Finding
 from mdm.records import golden as gold
@@ -252,10 +252,10 @@ def ingest(
         )
     session.flush()
     if golden_rows:
-        session.execute(insert(GoldenRecord.__table__), golden_rows)
+        bulk_insert(session, GoldenRecord.__table__, golden_rows)
     new_ids: list[int] = []
     if new_rows:
-        session.execute(insert(SourceRecord.__table__), new_rows)
+        bulk_insert(session, SourceRecord.__table__, new_rows)
         new_ids = _ids_of(session, domain, system.id, [r["source_id"] for r in new_rows])
 
     # Quality findings replace the previous ones of each written source record.
@@ -289,7 +289,7 @@ def ingest(
         for f in findings
     ]
     if issue_rows:
-        session.execute(insert(QualityIssue.__table__), issue_rows)
+        bulk_insert(session, QualityIssue.__table__, issue_rows)
     for pos, _, sid, gid, attrs, active, before, _ in written:
         pending.audits.append(
             audit_row(
