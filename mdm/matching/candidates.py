@@ -3,7 +3,10 @@
 Each rule's keys are hashed to int64 (0 = no key) and sorted; runs of equal hashes are
 blocks. Pairs come out in bounded chunks so a million records never materialise all
 pairs at once. A pair already produced by an earlier rule is dropped (as Splink does),
-so no global "seen" set is needed.
+so no global "seen" set is needed. "Produced" is exact under windowing: two rows that
+share an earlier rule's key in a huge block were produced by it only if they sat
+within the window of each other, so a pair windowed out there is still produced by a
+later rule (the phone number two mistyped names share).
 """
 
 from __future__ import annotations
@@ -70,6 +73,15 @@ class BlockIndex:
             # Rank of the sort value: huge blocks are windowed in this order.
             self.sort_rank = np.argsort(np.argsort(np.array(values, dtype=object),
                                                    kind="stable"), kind="stable")
+        # Per rule and row: position in the rule's sorted order and whether the row's
+        # block is windowed, so "an earlier rule produced this pair" is exact.
+        self.position = np.zeros((len(self.rules), self.n), dtype=np.int32)
+        self.windowed = np.zeros((len(self.rules), self.n), dtype=bool)
+        for r in range(len(self.rules)):
+            order, starts, sizes = self._rule_runs(r)
+            if order.size:
+                self.position[r, order] = np.arange(order.size, dtype=np.int32)
+                self.windowed[r, order] = np.repeat(sizes > self.max_block_size, sizes)
 
     def _rule_runs(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows sorted into blocks for rule r: (order, block starts, block sizes)."""
@@ -83,6 +95,18 @@ class BlockIndex:
         starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
         sizes = np.diff(np.r_[starts, hs.size])
         return order, starts, sizes
+
+    def produced_by(self, q: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Mask of the pairs rule ``q`` generates (same key; within the window if huge)."""
+        hl = self.hashes[q, left]
+        same = (hl != 0) & (hl == self.hashes[q, right])
+        if self.link_type == "link_only":
+            same &= self.sources[left] != self.sources[right]
+        windowed = same & self.windowed[q, left]
+        if windowed.any():
+            gap = np.abs(self.position[q, left].astype(np.int64) - self.position[q, right])
+            same &= ~windowed | (gap <= self.window)
+        return same
 
     def count_pairs(self, r: int) -> int:
         """Pairs rule r generates before de-duplication against earlier rules."""
@@ -143,8 +167,7 @@ class BlockIndex:
             keep &= self.sources[left] != self.sources[right]
         if dedupe_earlier:
             for q in range(r):
-                hl = self.hashes[q, left]
-                keep &= ~((hl != 0) & (hl == self.hashes[q, right]))
+                keep &= ~self.produced_by(q, left, right)
         if not keep.all():
             left, right = left[keep], right[keep]
         if left.size == 0:

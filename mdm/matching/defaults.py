@@ -72,7 +72,10 @@ def _party(version: str) -> dict[str, Any]:
             _rule("different_country", "non_match", ("country", "different")),
         ],
         "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
-        "training": {"em_blocking": ["tax_id", "country+name:first_token", "phone"]},
+        # m is learned on blocks of identifiers, where nearly every pair is one entity.
+        # A name block is full of group companies (same brand and website, other
+        # address) that EM would otherwise take for a second kind of "match".
+        "training": {"em_blocking": ["tax_id", "phone", "iban"]},
         "max_block_size": 300,
         "window": 10,
         "window_sort": "name",

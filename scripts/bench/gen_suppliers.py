@@ -83,13 +83,17 @@ def _vat_number(country: str, rng: random.Random) -> str:
                            if gb_vat.checksum(body + f"{k:02d}") in (0, 42, 55)), "")
         else:  # pragma: no cover - countries are fixed below
             raise ValueError(country)
+        if (country, number) in _ISSUED:
+            continue  # a tax office never issues one number twice
         if number and eu_vat.is_valid(_VAT_PREFIX.get(country, country) + number) or (
             country == "GB" and number and gb_vat.is_valid(number)
         ):
+            _ISSUED.add((country, number))
             return number
 
 
 _VAT_PREFIX = {"GR": "EL"}
+_ISSUED: set[tuple[str, str]] = set()
 
 COUNTRIES = {
     # country: (legal forms as (canonical spelling, variants), phone prefix, cities)
@@ -220,18 +224,34 @@ class _Names:
                 f"{r.choice(INDUSTRY)} {r.choice(INDUSTRY)}")
 
 
+class _Domains:
+    """Web domains, unique per organisation as on the real internet: a second
+    "Metro Manufacturing" gets metromanufacturing2.com, not the first one's domain."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def new(self, name: str, tld: str, numbered: bool = True) -> str:
+        slug = "".join(ch for ch in name.lower() if ch.isalnum())[:18] or "company"
+        domain = f"{slug}{self.rng.randint(1, 999)}.{tld}" if numbered else f"{slug}.{tld}"
+        while domain in self.used:
+            domain = f"{slug}{self.rng.randint(1, 99_999)}.{tld}"
+        self.used.add(domain)
+        return domain
+
+
 def _make_entity(eid: str, group: str, country: str, name: str, rng: random.Random,
-                 domain: str | None = None) -> Entity:
+                 domain: str) -> Entity:
     forms, _, cities = COUNTRIES[country]
     word = rng.choice(STREET_WORDS)
-    slug = "".join(ch for ch in name.lower() if ch.isalnum())[:18] or "company"
     return Entity(
         id=eid, group=group, country=country, name=name,
         legal_form=rng.choice(forms), vat=_vat_number(country, rng),
         street=rng.choice(STREETS[country]).format(w=word), house=str(rng.randint(1, 250)),
         postcode=_postcode(country, rng), city=rng.choice(cities),
         phone=rng.choice("23456789") + _digits(rng, rng.randint(7, 9)),
-        domain=domain or f"{slug}{rng.randint(1, 999)}.{country.lower()}",
+        domain=domain,
         iban=_iban(country, rng), duns=_digits(rng, 9),
     )
 
@@ -350,6 +370,7 @@ class Generated:
 
 def entities(n_entities: int, rng: random.Random) -> Iterator[Entity]:
     names = _Names(rng)
+    domains = _Domains(rng)
     countries = list(COUNTRIES)
     made = 0
     g = 0
@@ -360,7 +381,7 @@ def entities(n_entities: int, rng: random.Random) -> Iterator[Entity]:
         roll = rng.random()
         if roll < 0.12:
             # a brand present in several countries: same name, shared website
-            domain = "".join(ch for ch in base.lower() if ch.isalnum())[:18] + ".com"
+            domain = domains.new(base, "com", numbered=False)
             for country in rng.sample(countries, rng.randint(2, 4)):
                 yield _make_entity(f"E{made}", group, country, base, rng, domain)
                 made += 1
@@ -368,19 +389,22 @@ def entities(n_entities: int, rng: random.Random) -> Iterator[Entity]:
             # siblings in one country: brand + different activity, shared website
             country = rng.choice(countries)
             brand = base.split()[0]
-            domain = "".join(ch for ch in brand.lower() if ch.isalnum()) + "-group.com"
+            domain = domains.new(f"{brand}-group", "com", numbered=False)
             for activity in rng.sample(INDUSTRY, rng.randint(2, 3)):
                 yield _make_entity(f"E{made}", group, country, f"{brand} {activity}",
                                    rng, domain)
                 made += 1
         else:
-            yield _make_entity(f"E{made}", group, rng.choice(countries), base, rng)
+            country = rng.choice(countries)
+            yield _make_entity(f"E{made}", group, country, base, rng,
+                               domains.new(base, country.lower()))
             made += 1
 
 
 def generate(n_records: int, seed: int = 7) -> Iterator[dict[str, object]]:
     """Yield about ``n_records`` records: {"id", "source_system", "attrs", "entity", "group"}."""
     rng = random.Random(seed)
+    _ISSUED.clear()
     emitted = 0
     # ~1.9 records per entity on average (systems overlap, some duplicates inside one)
     for entity in entities(max(1, int(n_records / 1.9)), rng):

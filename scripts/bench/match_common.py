@@ -9,6 +9,7 @@ import itertools
 import multiprocessing
 import resource
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,16 +29,68 @@ def prf(predicted: set[frozenset[str]], truth: set[frozenset[str]]) -> dict[str,
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process plus its (waited-for) children, in MB."""
+    """Peak resident memory of this process plus its largest (waited-for) child, in MB.
+
+    An upper bound for a process that forks workers: pages the children share with
+    their parent copy-on-write are counted once per process.
+    """
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss is in KiB on Linux. Children report their own peak; a fork pool's
-    # workers run concurrently with us, so the sum is an upper bound.
-    return (own + kids) / 1024.0
+    return (own + kids) / 1024.0  # ru_maxrss is in KiB on Linux
+
+
+class TreeMemory:
+    """Samples the proportional set size (PSS) of a process and all its descendants.
+
+    PSS charges a page shared by k processes 1/k to each, so the sum over the tree is
+    the memory the job really occupies, whether it runs threads (DuckDB) or forked
+    workers (the hub). Sampled every ``interval`` seconds on a thread; ``peak_mb``
+    is the largest sum seen.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> float:
+        total = 0
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except self._psutil.NoSuchProcess:
+            return 0.0
+        for proc in procs:
+            try:
+                total += proc.memory_full_info().pss
+            except (self._psutil.NoSuchProcess, self._psutil.AccessDenied):
+                continue
+        return total / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, self._sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def run_isolated(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run ``fn`` in a fresh forked process so its peak memory is its own."""
+    """Run ``fn`` in a fresh forked process so its memory is its own.
+
+    Adds ``peak_mb`` (sampled PSS of the process tree, see ``TreeMemory``) and
+    ``peak_rss_mb`` (own + largest child's peak RSS, an upper bound).
+    """
     ctx = multiprocessing.get_context("fork")
     queue: Any = ctx.Queue()
 
@@ -51,8 +104,10 @@ def run_isolated(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any
 
     proc = ctx.Process(target=target)
     proc.start()
-    result = queue.get()
+    with TreeMemory(proc.pid) as memory:
+        result = queue.get()
     proc.join()
+    result["peak_mb"] = round(memory.peak_mb, 1)
     return result
 
 
