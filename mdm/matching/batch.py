@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mdm.matching.candidates import BlockIndex, PairChunk
+from mdm.matching.candidates import BlockIndex, PairChunk, key_hashes
 from mdm.matching.clustering import Constraints, cluster_edges
 from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import (
@@ -44,9 +44,14 @@ Progress = Callable[[str, int, int | None], None]
 _STATE: dict[str, Any] = {}
 
 
-def _prepare_chunk(records: list[Record]) -> list[tuple[str, str, tuple[Any, ...]]]:
-    schema = _STATE["settings"].schema
-    return [(r.id, r.source_system, schema.row(r.attrs)) for r in records]
+def _prepare_chunk(records: list[tuple[str, str, dict[str, Any]]]) -> tuple[
+        list[tuple[str, str, tuple[Any, ...]]], np.ndarray]:
+    """Normalised rows of a chunk of (id, source, attributes) and their blocking-key
+    hashes (rules x rows). Plain tuples, not ``Record`` objects, cross the process
+    boundary: they pickle in about two thirds of the time."""
+    settings: MatchSettings = _STATE["settings"]
+    prepared = [(rid, src, settings.schema.row(attrs)) for rid, src, attrs in records]
+    return prepared, key_hashes(settings.blocking, [row for _, _, row in prepared])
 
 
 def _score_chunk(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -152,23 +157,27 @@ def _match_batch(
     ids: list[str] = []
     sources: list[str] = []
     rows: list[tuple[Any, ...]] = []
+    hash_parts: list[np.ndarray] = []
     iterator = iter(records)
     # The first chunk runs here: it loads phone/tax/country metadata once, before the
     # fork, instead of once per worker.
-    first = list(islice(iterator, min(chunk_size, 500)))
+    def take(size: int) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(r.id, r.source_system, r.attrs) for r in islice(iterator, size)]
+
+    first = take(min(chunk_size, 500))
     runner = _Runner(workers)
     try:
-        jobs = itertools.chain(
-            [(first,)], iter(lambda: (list(islice(iterator, chunk_size)),), ([],))
-        )
+        jobs = itertools.chain([(first,)], iter(lambda: (take(chunk_size),), ([],)))
         for prepared in itertools.chain(
             [_prepare_chunk(first)],
             runner.map(_prepare_chunk, itertools.islice(jobs, 1, None)),
         ):
-            for rid, src, row in prepared:
+            chunk_rows, chunk_hashes = prepared
+            for rid, src, row in chunk_rows:
                 ids.append(rid)
                 sources.append(src)
                 rows.append(row)
+            hash_parts.append(chunk_hashes)
             report("normalise", len(rows), None)
     finally:
         runner.close()
@@ -182,7 +191,10 @@ def _match_batch(
         max_block_size=settings.max_block_size, window=settings.window,
         sort_position=(settings.schema.positions[settings.window_sort]
                        if settings.window_sort else None),
+        hashes=(np.concatenate(hash_parts, axis=1) if hash_parts
+                else np.zeros((len(settings.blocking), 0), dtype=np.int64)),
     )
+    del hash_parts
     timings["block"] = time.perf_counter() - t
 
     # 3. train (when needed) and score, in workers forked now that rows exist

@@ -19,7 +19,7 @@ import numpy as np
 
 from mdm.matching.blocking import BlockingRule
 
-__all__ = ["BlockIndex", "PairChunk"]
+__all__ = ["BlockIndex", "PairChunk", "key_hashes"]
 
 
 @dataclass
@@ -36,6 +36,19 @@ def _hash_key(key: str | None) -> int:
     return h if h != 0 else 1
 
 
+def key_hashes(rules: Sequence[BlockingRule], rows: Sequence[Sequence[Any]]) -> np.ndarray:
+    """(rules x rows) int64 hashes of each row's key under each rule; 0 = no key.
+
+    Python's string hash is salted per interpreter, so hashes from different processes
+    only agree between a parent and the workers it forked.
+    """
+    out = np.zeros((len(rules), len(rows)), dtype=np.int64)
+    for r, rule in enumerate(rules):
+        out[r] = np.fromiter((_hash_key(rule.key(row)) for row in rows), dtype=np.int64,
+                             count=len(rows))
+    return out
+
+
 class BlockIndex:
     """Key hashes per rule for rows held in memory, and the pairs they imply."""
 
@@ -49,17 +62,19 @@ class BlockIndex:
         max_block_size: int = 500,
         window: int = 25,
         sort_position: int | None = None,
+        hashes: np.ndarray | None = None,
     ) -> None:
         self.n = len(rows)
         self.rules = list(rules)
         self.link_type = link_type
         self.max_block_size = max_block_size
         self.window = window
-        self.hashes = np.zeros((len(self.rules), self.n), dtype=np.int64)
-        for r, rule in enumerate(self.rules):
-            self.hashes[r] = np.fromiter(
-                (_hash_key(rule.key(row)) for row in rows), dtype=np.int64, count=self.n
-            )
+        if hashes is not None:  # computed where the rows were (``key_hashes``)
+            if hashes.shape != (len(self.rules), self.n):
+                raise ValueError("hashes must be (rules x rows)")
+            self.hashes = hashes
+        else:
+            self.hashes = key_hashes(self.rules, rows)
         source_codes: dict[str, int] = {}
         self.sources = np.fromiter(
             (source_codes.setdefault(s, len(source_codes)) for s in sources),

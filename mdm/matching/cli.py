@@ -33,9 +33,10 @@ def match_cmd(domain: str, dry_run: bool, train: bool, workers: int, index_only:
               as_json: bool, quiet: bool) -> None:
     """(Re)match every active source record of DOMAIN.
 
-    Applying merges golden records (actor "matching"), opens review tasks for
-    between-threshold groups and stores the trained parameters for incremental matching.
-    Proposed splits are only reported. Progress goes to stderr.
+    Applying merges golden records (actor "matching"), splits those whose records no
+    longer belong together (unless a person merged them: those are held and listed),
+    opens review tasks for between-threshold groups and stores the trained parameters
+    for incremental matching. Progress goes to stderr.
     """
     last = [0.0]
 
@@ -70,8 +71,9 @@ def match_cmd(domain: str, dry_run: bool, train: bool, workers: int, index_only:
                    f"(source records {', '.join(map(str, m['source_record_ids']))})")
     for s in report.splits:
         parts = " | ".join(", ".join(map(str, p)) for p in s["into"])
-        click.echo(f"{'would split' if dry_run else 'split (not applied)'}: {s['golden_id']} "
-                   f"into {parts}")
+        click.echo(f"{'would split' if dry_run else 'split'}: {s['golden_id']} into {parts}")
+    for s in report.applied.get("splits_held", []):
+        click.echo(f"held split: {s['golden_id']} ({s['reason']})")
     click.echo(
         f"{domain}: {report.records} records, {len(report.merges)} merges, "
         f"{len(report.splits)} splits, {report.review_groups} review groups, "

@@ -17,35 +17,35 @@ from mdm.matching.records import PreparedRecord, Record
 
 __all__ = ["NORMALIZERS", "FeatureSpec", "FeatureSchema"]
 
-# A normaliser maps (raw value, country, params) to {suffix: value}; "" is the feature
-# itself, other suffixes become "<feature>.<suffix>".
-Normalizer = Callable[[Any, str | None, dict[str, Any]], dict[str, Any]]
+# A normaliser maps (raw value, country, params) to a tuple: the feature's value, then
+# its companion features in ``_COMPANIONS`` order.
+Normalizer = Callable[[Any, str | None, dict[str, Any]], tuple[Any, ...]]
 
 
-def _company_name(value: Any, country: str | None, params: dict[str, Any]) -> dict[str, Any]:
+def _company_name(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
     name = n.normalize_company_name(value)
-    return {"": name.core, "legal_form": name.legal_form}
+    return name.core, name.legal_form
 
 
-def _tax_id(value: Any, country: str | None, params: dict[str, Any]) -> dict[str, Any]:
+def _tax_id(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
     tax = n.normalize_tax_id(value, country)
-    return {"": tax.value, "valid": tax.valid}
+    return tax.value, tax.valid
 
 
-def _iban(value: Any, country: str | None, params: dict[str, Any]) -> dict[str, Any]:
+def _iban(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
     iban = n.normalize_iban(value)
-    return {"": iban.value, "valid": iban.valid}
+    return iban.value, iban.valid
 
 
-def _lei(value: Any, country: str | None, params: dict[str, Any]) -> dict[str, Any]:
+def _lei(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
     from stdnum import lei
 
     code = n.normalize_code(value)
-    return {"": code, "valid": bool(code) and lei.is_valid(code)}
+    return code, bool(code) and lei.is_valid(code)
 
 
 def _simple(fn: Callable[[Any], Any]) -> Normalizer:
-    return lambda value, country, params: {"": fn(value)}
+    return lambda value, country, params: (fn(value),)
 
 
 NORMALIZERS: dict[str, Normalizer] = {
@@ -59,12 +59,12 @@ NORMALIZERS: dict[str, Normalizer] = {
     "iban": _iban,
     "lei": _lei,
     "bic": _simple(n.normalize_bic),
-    "phone": lambda value, country, params: {"": n.normalize_phone(value, country)},
+    "phone": lambda value, country, params: (n.normalize_phone(value, country),),
     "email_domain": _simple(n.normalize_email_domain),
     "website_domain": _simple(n.normalize_website_domain),
-    "date": lambda value, country, params: {
-        "": n.normalize_date(value, tuple(params.get("formats", ())))
-    },
+    "date": lambda value, country, params: (
+        n.normalize_date(value, tuple(params.get("formats", ()))),
+    ),
     "number": _simple(n.normalize_number),
     "raw": _simple(lambda v: None if v is None or str(v).strip() == "" else str(v).strip()),
 }
@@ -129,22 +129,22 @@ class FeatureSchema:
         self.positions = {name: i for i, name in enumerate(self.names)}
         self._plan = [
             (NORMALIZERS[s.normalizer], s.source, s.country_from, s.params,
-             [("" if k == s.name else k[len(s.name) + 1:]) for k in s.output_names()])
+             (None,) * len(s.output_names()))
             for s in self.specs
         ]
 
     def row(self, attrs: dict[str, Any]) -> tuple[Any, ...]:
         out: list[Any] = []
-        for fn, source, country_from, params, suffixes in self._plan:
-            raw = attrs.get(source)
+        get = attrs.get
+        country_of = n.normalize_country
+        for fn, source, country_from, params, missing in self._plan:
+            raw = get(source)
             if isinstance(raw, str):
                 raw = raw.strip() or None
-            country = n.normalize_country(attrs.get(country_from)) if country_from else None
             if raw is None:
-                values: dict[str, Any] = {}
-            else:
-                values = fn(raw, country, params)
-            out.extend(values.get(s) for s in suffixes)
+                out.extend(missing)
+                continue
+            out.extend(fn(raw, country_of(get(country_from)) if country_from else None, params))
         return tuple(out)
 
     def prepare(self, record: Record) -> PreparedRecord:

@@ -261,8 +261,10 @@ def rematch(
     ``train`` estimates new parameters (stored unless ``dry_run``); otherwise the stored
     ones (or the defaults) are used, exactly as incremental matching uses them. Applying
     merges whole golden records through stewardship's merge (actor "matching") and opens
-    review tasks; proposed splits are reported, never applied (a split undoes someone's
-    merge and needs a steward). ``dry_run`` changes nothing.
+    review tasks. A proposed split is applied through stewardship's unmerge (the largest
+    part keeps the golden id, every other part gets a new one) unless a person merged
+    records into that golden record: undoing a steward's ruling needs a steward, so such
+    splits are only reported (``applied["splits_held"]``). ``dry_run`` changes nothing.
     """
     from mdm.stewardship.service import not_a_match_pairs
 
@@ -366,6 +368,7 @@ def _apply(session: Session, registry: DomainRegistry, domain: str, settings: Ma
             failed.append({"golden_ids": goldens, "error": exc.message})
         if progress:
             progress("apply merges", n, len(diff.merges))
+    split, held = _apply_splits(session, registry, ctx, diff, reason, progress)
     tasks = 0
     for group in review:
         goldens = sorted(set(survivors(session, {current[r] for r in group.record_ids
@@ -383,8 +386,52 @@ def _apply(session: Session, registry: DomainRegistry, domain: str, settings: Ma
         tasks += 1
     session.commit()
     reindexed = ensure_index(session, domain, settings, progress=progress)
-    return {"merged": merged, "failed": failed, "review_tasks": tasks,
-            "splits_not_applied": len(diff.splits), "reindexed": reindexed}
+    return {"merged": merged, "failed": failed, "split": split, "splits_held": held,
+            "review_tasks": tasks, "reindexed": reindexed}
+
+
+def _apply_splits(session: Session, registry: DomainRegistry, ctx: RequestContext,
+                  diff: ClusteringDiff, reason: str,
+                  progress: Progress | None) -> tuple[int, list[dict[str, Any]]]:
+    """Unmerge the parts a re-match puts apart; hold those a person had merged."""
+    from mdm.stewardship.service import survivors, unmerge
+
+    done, held = 0, []
+    for n, proposal in enumerate(diff.splits, start=1):
+        golden_id = survivors(session, [proposal["cluster"]]).get(proposal["cluster"])
+        parts = sorted(([index.record_id(r) for r in part] for part in proposal["into"]),
+                       key=lambda part: (-len(part), min(part)))
+        if golden_id is None:
+            continue
+        by_person = _merged_by_person(session, golden_id)
+        if by_person:
+            held.append({"golden_id": golden_id, "into": parts,
+                         "reason": f"merge operation {by_person} was made by a person"})
+            continue
+        for part in parts[1:]:
+            try:
+                unmerge(session, registry, ctx, golden_id, reason=reason,
+                        source_record_ids=part, remember=False)
+            except MdmError as exc:
+                session.rollback()
+                held.append({"golden_id": golden_id, "into": parts, "reason": exc.message})
+                break
+        else:
+            done += 1
+        if progress:
+            progress("apply splits", n, len(diff.splits))
+    return done, held
+
+
+def _merged_by_person(session: Session, golden_id: str) -> str | None:
+    """The id of a merge into ``golden_id`` made by someone other than the matcher."""
+    from mdm.stewardship.models import MERGE, LineageLink, LineageOperation
+
+    LO, LL = LineageOperation, LineageLink
+    return session.scalar(
+        select(LO.id).join(LL, LL.operation_id == LO.id)
+        .where(LL.golden_id == golden_id, LO.kind == MERGE, LO.actor != MATCHING_ACTOR)
+        .limit(1))
 
 
 def _merge_explanation(session: Session, engine: MatchEngine, proposal: dict[str, Any],

@@ -389,10 +389,12 @@ def unmerge(
     source_record_ids: list[int] | None = None,
     source_records: list[tuple[str, str]] | None = None,
     operation_id: str | None = None,
+    remember: bool = True,
 ) -> MergeOutcome:
     """Split source records (by id, by (system, source id) key, or those merge
     ``operation_id`` brought in) out of a golden record into a new one, and remember the
-    split as a not-a-match; commits."""
+    split as a not-a-match (unless ``remember`` is false: a batch re-match's split is
+    the matcher's finding, not a steward's ruling); commits."""
     reason = _reason(reason)
     if source_records is not None:
         domain = session.scalar(select(GoldenRecord.domain).where(GoldenRecord.id == golden_id))
@@ -467,8 +469,9 @@ def unmerge(
     session.flush()
     session.add_all([LineageLink(operation_id=op_id, golden_id=golden.id, role="source"),
                      LineageLink(operation_id=op_id, golden_id=created.id, role="split")])
-    _record_not_a_match(session, ctx, golden.domain, GOLDEN_KIND, golden.id, created.id,
-                        reason=reason, origin=f"unmerge:{op_id}")
+    if remember:
+        _record_not_a_match(session, ctx, golden.domain, GOLDEN_KIND, golden.id, created.id,
+                            reason=reason, origin=f"unmerge:{op_id}")
     audit(session, ctx, "stewardship.unmerge", "lineage_operation", op_id, domain=golden.domain,
           after=operation_dict(op), reason=reason)
     pending.write(session)

@@ -132,11 +132,8 @@ def run_splink(frames: list[pd.DataFrame], link_type: str, truth: set[frozenset[
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skip-splink", action="store_true")
-    args = parser.parse_args(argv)
-    warnings.simplefilter("ignore")  # Splink/pandas chatter is not the result
+def febrl_rows(skip_splink: bool = False) -> list[dict[str, Any]]:
+    """One row per dataset and engine (Splink twice: clusters and pairwise)."""
     config = yaml.safe_load((HERE / "person_domain.yaml").read_text())
     rows: list[dict[str, Any]] = []
 
@@ -144,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     truth3 = {frozenset(p) for p in links3}
     match3 = dict(config["match"], link_type="dedupe_only")
     rows.append({"dataset": "febrl3", **run_ours(_records(df3, "febrl3"), match3, truth3)})
-    if not args.skip_splink:
+    if not skip_splink:
         for r in run_splink([_splink_frame(df3)], "dedupe_only", truth3,
                             match3["thresholds"]["auto_merge"]):
             rows.append({"dataset": "febrl3", **r})
@@ -154,11 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     match4 = dict(config["match"], link_type="link_only")
     records4 = _records(df_a, "A") + _records(df_b, "B")
     rows.append({"dataset": "febrl4", **run_ours(records4, match4, truth4)})
-    if not args.skip_splink:
+    if not skip_splink:
         for r in run_splink([_splink_frame(df_a), _splink_frame(df_b)], "link_only", truth4,
                             match4["thresholds"]["auto_merge"]):
             rows.append({"dataset": "febrl4", **r})
+    return rows
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-splink", action="store_true")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")  # Splink/pandas chatter is not the result
+    rows = febrl_rows(args.skip_splink)
     print_table(rows, ["dataset", "engine", "threshold", "precision", "recall", "f1",
                        "tp", "fp", "fn", "seconds"])
     return 0

@@ -223,6 +223,31 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] * 1000
 
 
+def latency(db: str, golden: int, samples: int, seed: int, reuse: str | None = None,
+            workers: int = 2) -> list[dict[str, Any]]:
+    """p50/p95/p99 (ms) of single-record ingests, matching on and off, by kind of record."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if reuse:
+            url = reuse
+        else:
+            url = h.fresh_database(db, Path(tmp))
+            h.mdm(url, "sources", "add", "ERP", "--name", "Bench ERP", "--kind", "erp")
+            h.mdm(url, "sources", "add", "NEW", "--name", "New system", "--kind", "other")
+            t = time.perf_counter()
+            load(url, golden, workers)
+            print(f"loaded {golden:,} golden records in {time.perf_counter() - t:.0f} s",
+                  file=sys.stderr)
+        for matching in (True, False):
+            timings = time_ingests(url, golden, samples, matching, seed)
+            for kind in ("all", "copy", "near", "new"):
+                v = timings[kind]
+                rows.append({"db": db, "golden": golden, "matching": matching, "kind": kind,
+                             "n": len(v), "p50_ms": pct(v, 50), "p95_ms": pct(v, 95),
+                             "p99_ms": pct(v, 99)})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
@@ -234,25 +259,11 @@ def main() -> None:
     ap.add_argument("--reuse", metavar="URL", help="Time against a database loaded earlier "
                     "by this script (PostgreSQL) instead of loading a fresh one.")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.reuse:
-            url = args.reuse
-        else:
-            url = h.fresh_database(args.db, Path(tmp))
-            h.mdm(url, "sources", "add", "ERP", "--name", "Bench ERP", "--kind", "erp")
-            h.mdm(url, "sources", "add", "NEW", "--name", "New system", "--kind", "other")
-            t = time.perf_counter()
-            load(url, args.golden, args.workers)
-            print(f"loaded {args.golden:,} golden records in {time.perf_counter() - t:.0f} s",
-                  file=sys.stderr)
-        for matching in (True, False):
-            timings = time_ingests(url, args.golden, args.samples, matching, args.seed)
-            label = "matching on " if matching else "matching off"
-            for kind in ("all", "copy", "near", "new"):
-                v = timings[kind]
-                print(f"{args.db} {args.golden:,} golden, {label}, {kind:5s}: n={len(v):4d} "
-                      f"p50 {pct(v, 50):6.1f} ms  p95 {pct(v, 95):6.1f} ms  "
-                      f"p99 {pct(v, 99):6.1f} ms")
+    for row in latency(args.db, args.golden, args.samples, args.seed, args.reuse, args.workers):
+        label = "matching on " if row["matching"] else "matching off"
+        print(f"{row['db']} {row['golden']:,} golden, {label}, {row['kind']:5s}: "
+              f"n={row['n']:4d} p50 {row['p50_ms']:6.1f} ms  p95 {row['p95_ms']:6.1f} ms  "
+              f"p99 {row['p99_ms']:6.1f} ms")
 
 
 if __name__ == "__main__":

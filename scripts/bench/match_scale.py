@@ -36,6 +36,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from gen_suppliers import generate
 from match_common import pairs_of, prf, print_table, run_isolated
 
@@ -56,9 +58,9 @@ def write_dataset(n: int, seed: int, folder: Path) -> Path:
 
 
 def read_records(path: Path) -> Iterator[Record]:
-    with path.open(encoding="utf-8") as lines:
+    with path.open("rb") as lines:
         for line in lines:
-            data = json.loads(line)
+            data = orjson.loads(line)
             yield Record(data["id"], data["source_system"], data["attrs"])
 
 

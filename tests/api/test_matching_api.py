@@ -98,3 +98,28 @@ def test_match_command_dry_run_prints_the_report(app: Any, client: Any, admin: d
     assert report["merges"] == [] and report["splits"] == [] and report["unchanged"] == 1
     off = app.test_cli_runner().invoke(match_cmd, ["person", "--dry-run"])
     assert off.exit_code == 2 and "off" in off.output
+
+
+def test_match_command_holds_a_split_of_a_stewards_merge_and_says_so(
+        app: Any, client: Any, admin: dict[str, str], steward: dict[str, str],
+        sources: list[str]) -> None:
+    other = {"name": "Dupont Fournitures SARL", "country": "FR", "postal_code": "75002",
+             "street": "12 rue de la Paix", "city": "Paris"}
+    g1 = send(client, admin, "SAP", "V1", MUELLER)
+    g2 = send(client, admin, "COUPA", "C9", other)
+    tag = client.get(f"/golden/{g1}", headers=steward).headers["ETag"]
+    r = client.post(f"/golden/{g1}/merge", headers={**steward, "If-Match": tag},
+                    json={"golden_ids": [g2], "reason": "same group, one vendor"})
+    assert r.status_code == 200, r.json
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(match_cmd, ["supplier", "--dry-run", "--no-train", "--workers", "1"])
+    assert dry.exit_code == 0, dry.output
+    assert f"would split: {g1} into" in dry.output
+
+    applied = runner.invoke(match_cmd, ["supplier", "--no-train", "--workers", "1"])
+    assert applied.exit_code == 0, applied.output
+    assert f"held split: {g1} (merge operation" in applied.output
+    assert client.get("/domains/supplier/crosswalk/SAP/V1", headers=steward).json["golden_id"] == g1
+    assert client.get("/domains/supplier/crosswalk/COUPA/C9",
+                      headers=steward).json["golden_id"] == g1

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from mdm.context import cli_context
+from mdm.context import Actor, RequestContext, cli_context
 from mdm.domains.definitions import DefinitionError, parse_definition
 from mdm.matching import index, service
 from mdm.matching.domains import settings_for
@@ -231,6 +231,50 @@ def test_applying_a_rematch_merges_through_stewardship_and_respects_not_a_match(
     assert d in service.decisions_for_golden(session, a)
     # every record is in the index for incremental matching afterwards
     assert session.scalar(select(func.count(func.distinct(MatchBlockingKey.source_record_id)))) == 4
+
+
+def test_applying_a_rematch_splits_a_wrong_merge_without_a_lasting_not_a_match(
+        session: Any, registry: Any, sources: list[str], no_matching: None) -> None:
+    a, b, c = load(session, registry, "SAP", {"1": MUELLER, "2": SCHMIDT, "3": DUPONT})
+    # A wrong merge from the past (an old matcher): DuPont sits in Schmidt's record.
+    dupont = session.scalar(select(SourceRecord).where(SourceRecord.source_id == "3"))
+    dupont.golden_id = b
+    session.commit()
+
+    report = service.rematch(session, registry, cli_context(), "supplier", train=False,
+                             workers=1)
+
+    assert [s["golden_id"] for s in report.splits] == [b]
+    assert report.applied["split"] == 1 and report.applied["splits_held"] == []
+    session.expire_all()
+    moved = session.get(SourceRecord, dupont.id)
+    assert moved.golden_id not in (a, b, c)
+    assert session.get(GoldenRecord, moved.golden_id).attributes["name"] == DUPONT["name"]
+    assert session.get(GoldenRecord, b).attributes["name"] == SCHMIDT["name"]
+    assert current_clusters(session) == {frozenset([r]) for r in session.scalars(
+        select(SourceRecord.id))}
+    # the split is the matcher's finding, not a steward's ruling: nothing is pinned
+    assert stewardship.not_a_match_pairs(session, "supplier") == set()
+    again = service.rematch(session, registry, cli_context(), "supplier", dry_run=True,
+                            train=False, workers=1)
+    assert again.splits == [] and again.merges == []
+
+
+def test_a_split_of_records_a_person_merged_is_held_for_a_steward(
+        session: Any, registry: Any, sources: list[str], no_matching: None) -> None:
+    _, b, c = load(session, registry, "SAP", {"1": MUELLER, "2": SCHMIDT, "3": DUPONT})
+    alice = RequestContext(Actor(name="alice", role="steward"), "req-alice")
+    stewardship.merge(session, registry, alice, [b, c], reason="same company, I checked")
+    before = current_clusters(session)
+
+    report = service.rematch(session, registry, cli_context(), "supplier", train=False,
+                             workers=1)
+
+    [held] = report.applied["splits_held"]
+    assert held["golden_id"] == b and "made by a person" in held["reason"]
+    assert report.applied["split"] == 0
+    session.expire_all()
+    assert current_clusters(session) == before
 
 
 def test_a_trained_run_stores_parameters_that_incremental_matching_then_uses(
