@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
-from networkx.utils import UnionFind
 
 __all__ = ["ClusterOutcome", "Constraints", "cluster_edges"]
 
@@ -54,18 +53,20 @@ def cluster_edges(
     auto_weight: float,
     conflict: Conflict,
     max_cross_checks: int = 250_000,
+    edges_are_consistent: bool = False,
 ) -> ClusterOutcome:
     """Cluster ``n`` nodes given edges at or above the review weight.
 
     ``conflict(i, j)`` must include not-a-match constraints; it is only called for
-    pairs that would end up in one cluster.
+    pairs that would end up in one cluster. ``edges_are_consistent`` says an auto-merge
+    edge can never conflict itself (not-a-match pairs were removed and the conflict
+    evidence level lies below the auto-merge weight), so joining two single records
+    along one needs no check.
     """
-    components = UnionFind()
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        components.union(i, j)
+    root = _components(n, left, right)
     by_component: dict[int, list[int]] = defaultdict(list)
     for e, i in enumerate(left.tolist()):
-        by_component[components[i]].append(e)
+        by_component[root[i]].append(e)
 
     cluster_of = list(range(n))
     members: dict[int, list[int]] = {}
@@ -84,7 +85,10 @@ def cluster_edges(
                 continue
             mi = members.get(ci, [i])
             mj = members.get(cj, [j])
-            reason = _cross_conflict(mi, mj, conflict, max_cross_checks)
+            # Two single records: the edge itself is the only cross pair.
+            trusted = edges_are_consistent and len(mi) == len(mj) == 1
+            reason = None if trusted else _cross_conflict(
+                mi, mj, conflict, max_cross_checks)
             if reason is not None:
                 blocked[(i, j)] = reason
                 continue
@@ -109,6 +113,23 @@ def cluster_edges(
     return ClusterOutcome(clusters, review, blocked)
 
 
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> list[int]:
+    """Connected-component root of every node (union-find with path halving)."""
+    parent = list(range(n))
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        while parent[j] != j:
+            parent[j] = parent[parent[j]]
+            j = parent[j]
+        if i != j:
+            parent[max(i, j)] = min(i, j)
+    for k in range(n):
+        parent[k] = parent[parent[k]]  # roots have smaller ids: one pass settles them
+    return parent
+
+
 def _cross_conflict(
     mi: Sequence[int], mj: Sequence[int], conflict: Conflict, cap: int
 ) -> str | None:
@@ -130,6 +151,8 @@ def _review_groups(
     blocked: dict[tuple[int, int], str],
 ) -> list[tuple[list[int], list[tuple[int, int, float, str]]]]:
     """Edges left between clusters, grouped so a steward sees them together."""
+    if all(cluster_of[lw[e]] == cluster_of[rw[e]] for e in edge_ids):
+        return []
     graph = nx.Graph()
     for e in edge_ids:
         i, j = lw[e], rw[e]

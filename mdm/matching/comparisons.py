@@ -215,7 +215,9 @@ class JaroWinklerAtThresholds(_ThresholdComparison):
         thresholds = np.array(self.thresholds)
         return _fuzzy_levels(
             *self._columns(a, b),
-            lambda x, y: cpdist(x, y, scorer=JaroWinkler.similarity, dtype=np.float64),
+            # Below the lowest threshold every score means "else": let rapidfuzz stop early.
+            lambda x, y: cpdist(x, y, scorer=JaroWinkler.similarity, dtype=np.float64,
+                                score_cutoff=self.thresholds[-1]),
             lambda sim: (sim[:, None] < thresholds).sum(axis=1))
 
 
@@ -312,13 +314,20 @@ class TokenSetAtThresholds(_ThresholdComparison):
     def level_array(self, a: Rows, b: Rows) -> np.ndarray:
         thresholds = np.array(self.thresholds)
 
+        # Scores under the lowest threshold all mean "else": rapidfuzz may stop early.
+        cutoff = self.thresholds[-1] * 100.0
+
         def similarity(x: list[Any], y: list[Any]) -> np.ndarray:
             if self.subset:
-                return cpdist(x, y, scorer=fuzz.token_set_ratio, dtype=np.float64) / 100.0
+                return cpdist(x, y, scorer=fuzz.token_set_ratio, dtype=np.float64,
+                              score_cutoff=cutoff) / 100.0
             # float64, as the scalar path computes: cpdist defaults to float32 for
             # these scorers, which would move scores sitting exactly on a threshold.
-            return np.maximum(cpdist(x, y, scorer=fuzz.token_sort_ratio, dtype=np.float64),
-                              cpdist(x, y, scorer=fuzz.ratio, dtype=np.float64)) / 100.0
+            return np.maximum(
+                cpdist(x, y, scorer=fuzz.token_sort_ratio, dtype=np.float64,
+                       score_cutoff=cutoff),
+                cpdist(x, y, scorer=fuzz.ratio, dtype=np.float64, score_cutoff=cutoff),
+            ) / 100.0
 
         return _fuzzy_levels(*self._columns(a, b), similarity,
                              lambda sim: (sim[:, None] < thresholds).sum(axis=1))

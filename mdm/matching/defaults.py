@@ -79,7 +79,7 @@ def _party(version: str) -> dict[str, Any]:
         # A block of 100 already means 4,950 pairs; bigger ones (a common first word
         # in one country) are compared along a window over the sorted names instead.
         "max_block_size": 100,
-        "window": 15,
+        "window": 10,
         "window_sort": "name",
     }
 

@@ -127,24 +127,37 @@ class FeatureSchema:
         if len(set(self.names)) != len(self.names):
             raise ValueError("feature names must be unique")
         self.positions = {name: i for i, name in enumerate(self.names)}
+        # The raw attributes the features read, in a fixed order: ``inputs(attrs)``
+        # picks them, so a batch ships small tuples to its workers, not whole records.
+        self.input_names: list[str] = list(dict.fromkeys(
+            name for s in self.specs for name in (s.source, s.country_from) if name))
+        at = {name: k for k, name in enumerate(self.input_names)}
         self._plan = [
-            (NORMALIZERS[s.normalizer], s.source, s.country_from, s.params,
+            (NORMALIZERS[s.normalizer], at[s.source],
+             at[s.country_from] if s.country_from else None, s.params,
              (None,) * len(s.output_names()))
             for s in self.specs
         ]
 
-    def row(self, attrs: dict[str, Any]) -> tuple[Any, ...]:
-        out: list[Any] = []
+    def inputs(self, attrs: dict[str, Any]) -> tuple[Any, ...]:
         get = attrs.get
+        return tuple(get(name) for name in self.input_names)
+
+    def row(self, attrs: dict[str, Any]) -> tuple[Any, ...]:
+        return self.row_from_inputs(self.inputs(attrs))
+
+    def row_from_inputs(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        out: list[Any] = []
         country_of = n.normalize_country
         for fn, source, country_from, params, missing in self._plan:
-            raw = get(source)
+            raw = values[source]
             if isinstance(raw, str):
                 raw = raw.strip() or None
             if raw is None:
                 out.extend(missing)
                 continue
-            out.extend(fn(raw, country_of(get(country_from)) if country_from else None, params))
+            out.extend(fn(raw, None if country_from is None else country_of(values[country_from]),
+                          params))
         return tuple(out)
 
     def prepare(self, record: Record) -> PreparedRecord:

@@ -198,17 +198,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", help="keep the dataset and crosswalks here")
+    parser.add_argument("--workdir", help="keep the dataset and crosswalks here (a dataset "
+                        "of the same --n and --seed found there is reused)")
     parser.add_argument("--skip-splink", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.workdir or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        t = time.perf_counter()
-        records = write_dataset(args.n, args.seed, folder)
-        print(f"generated {args.n} records in {time.perf_counter() - t:.0f} s "
-              f"({records.stat().st_size / 2**20:.0f} MB JSONL)", flush=True)
+        stamp = folder / "dataset.txt"
+        records = folder / "records.jsonl"
+        if args.workdir and stamp.exists() and stamp.read_text() == f"{args.n} {args.seed}":
+            print(f"reusing the {args.n} records in {folder}", flush=True)
+        else:
+            t = time.perf_counter()
+            records = write_dataset(args.n, args.seed, folder)
+            stamp.write_text(f"{args.n} {args.seed}")
+            print(f"generated {args.n} records in {time.perf_counter() - t:.0f} s "
+                  f"({records.stat().st_size / 2**20:.0f} MB JSONL)", flush=True)
         engines = [("mdm-hub", run_ours)]
         if not args.skip_splink:
             engines.append(("splink", run_splink))
