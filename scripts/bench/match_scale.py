@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
 from gen_suppliers import generate
 from match_common import pairs_of, prf, print_table, run_isolated
 
