@@ -12,6 +12,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable
+from queue import Empty
 from typing import Any
 
 
@@ -104,8 +105,15 @@ def run_isolated(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any
 
     proc = ctx.Process(target=target)
     proc.start()
+    result: dict[str, Any] | None = None
     with TreeMemory(proc.pid) as memory:
-        result = queue.get()
+        while result is None:
+            try:
+                result = queue.get(timeout=1.0)
+            except Empty:
+                if not proc.is_alive():  # died without a word (a signal, a hard crash)
+                    result = {"error": f"{getattr(fn, '__name__', fn)} exited with "
+                                       f"code {proc.exitcode} and no result"}
     proc.join()
     result["peak_mb"] = round(memory.peak_mb, 1)
     return result
