@@ -88,18 +88,22 @@ class BlockIndex:
             # Rank of the sort value: huge blocks are windowed in this order.
             self.sort_rank = np.argsort(np.argsort(np.array(values, dtype=object),
                                                    kind="stable"), kind="stable")
+        # Each rule's blocks, sorted once: training and scoring walk them many times.
+        self._runs = [self._sort_runs(r) for r in range(len(self.rules))]
         # Per rule and row: position in the rule's sorted order and whether the row's
         # block is windowed, so "an earlier rule produced this pair" is exact.
         self.position = np.zeros((len(self.rules), self.n), dtype=np.int32)
         self.windowed = np.zeros((len(self.rules), self.n), dtype=bool)
-        for r in range(len(self.rules)):
-            order, starts, sizes = self._rule_runs(r)
+        for r, (order, _, sizes) in enumerate(self._runs):
             if order.size:
                 self.position[r, order] = np.arange(order.size, dtype=np.int32)
                 self.windowed[r, order] = np.repeat(sizes > self.max_block_size, sizes)
 
     def _rule_runs(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows sorted into blocks for rule r: (order, block starts, block sizes)."""
+        return self._runs[r]
+
+    def _sort_runs(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h = self.hashes[r]
         keyed = np.flatnonzero(h != 0)
         if keyed.size == 0:

@@ -396,17 +396,16 @@ def _apply_splits(session: Session, registry: DomainRegistry, ctx: RequestContex
     """Unmerge the parts a re-match puts apart; hold those a person had merged."""
     from mdm.stewardship.service import survivors, unmerge
 
+    now = survivors(session, [proposal["cluster"] for proposal in diff.splits])
+    by_person = _merged_by_person(session, sorted(set(now.values())))
     done, held = 0, []
     for n, proposal in enumerate(diff.splits, start=1):
-        golden_id = survivors(session, [proposal["cluster"]]).get(proposal["cluster"])
+        golden_id = now[proposal["cluster"]]
         parts = sorted(([index.record_id(r) for r in part] for part in proposal["into"]),
                        key=lambda part: (-len(part), min(part)))
-        if golden_id is None:
-            continue
-        by_person = _merged_by_person(session, golden_id)
-        if by_person:
-            held.append({"golden_id": golden_id, "into": parts,
-                         "reason": f"merge operation {by_person} was made by a person"})
+        if golden_id in by_person:
+            held.append({"golden_id": golden_id, "into": parts, "reason":
+                         f"merge operation {by_person[golden_id]} was made by a person"})
             continue
         for part in parts[1:]:
             try:
@@ -423,15 +422,19 @@ def _apply_splits(session: Session, registry: DomainRegistry, ctx: RequestContex
     return done, held
 
 
-def _merged_by_person(session: Session, golden_id: str) -> str | None:
-    """The id of a merge into ``golden_id`` made by someone other than the matcher."""
+def _merged_by_person(session: Session, golden_ids: list[str]) -> dict[str, str]:
+    """Golden id -> a merge into it made by someone other than the matcher."""
     from mdm.stewardship.models import MERGE, LineageLink, LineageOperation
 
     LO, LL = LineageOperation, LineageLink
-    return session.scalar(
-        select(LO.id).join(LL, LL.operation_id == LO.id)
-        .where(LL.golden_id == golden_id, LO.kind == MERGE, LO.actor != MATCHING_ACTOR)
-        .limit(1))
+    out: dict[str, str] = {}
+    for chunk in index.chunks(golden_ids, 500):
+        for golden_id, operation_id in session.execute(
+            select(LL.golden_id, LO.id).join(LO, LL.operation_id == LO.id)
+            .where(LL.golden_id.in_(chunk), LO.kind == MERGE, LO.actor != MATCHING_ACTOR)
+        ):
+            out[golden_id] = operation_id
+    return out
 
 
 def _merge_explanation(session: Session, engine: MatchEngine, proposal: dict[str, Any],

@@ -85,9 +85,6 @@ def source_views(
                 select(SourceRecord, SourceSystem.code)
                 .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id)
                 .where(SourceRecord.golden_id.in_(chunk), SourceRecord.active.is_(True))
-                # Records moved by bulk UPDATEs (merge, unmerge) may sit stale in the
-                # identity map; their golden_id must be read from the database.
-                .execution_options(populate_existing=True)
             )
         )
         for sr_id, attr in session.execute(

@@ -331,20 +331,22 @@ def _merge(session: Session, registry: DomainRegistry, ctx: RequestContext,
 
 def _move_source_records(session: Session, from_ids: list[str], to_id: str,
                          source_record_ids: list[int] | None = None) -> None:
+    # "evaluate": source records already loaded in the session move with the rows, so
+    # whatever reads them next in this transaction sees their new golden record.
     if source_record_ids is not None:
         for i in range(0, len(source_record_ids), 500):
             chunk = source_record_ids[i : i + 500]
             session.execute(update(SourceRecord).where(SourceRecord.id.in_(chunk))
                             .values(golden_id=to_id)
-                            .execution_options(synchronize_session=False))
+                            .execution_options(synchronize_session="evaluate"))
             session.execute(update(QualityIssue).where(QualityIssue.source_record_id.in_(chunk))
                             .values(golden_id=to_id)
-                            .execution_options(synchronize_session=False))
+                            .execution_options(synchronize_session="evaluate"))
         return
     session.execute(update(SourceRecord).where(SourceRecord.golden_id.in_(from_ids))
-                    .values(golden_id=to_id).execution_options(synchronize_session=False))
+                    .values(golden_id=to_id).execution_options(synchronize_session="evaluate"))
     session.execute(update(QualityIssue).where(QualityIssue.golden_id.in_(from_ids))
-                    .values(golden_id=to_id).execution_options(synchronize_session=False))
+                    .values(golden_id=to_id).execution_options(synchronize_session="evaluate"))
 
 
 def _supersede_requests(session: Session, golden_ids: list[str], why: str) -> None:

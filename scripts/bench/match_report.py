@@ -37,22 +37,11 @@ COLUMNS = ["benchmark", "engine", "records", "precision", "recall", "f1",
 
 
 def _scale_rows(n: int, seed: int, skip_splink: bool) -> list[dict[str, Any]]:
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         records = match_scale.write_dataset(n, seed, folder)
-        engines = [("mdm-hub", match_scale.run_ours)]
-        if not skip_splink:
-            engines.append(("splink", match_scale.run_splink))
-        for name, fn in engines:
-            crosswalk = folder / f"crosswalk-{name}.csv"
-            row = run_isolated(fn, records, crosswalk)
-            if "error" in row:
-                print(row["error"])
-                continue
-            row.update(match_scale.evaluate(folder, crosswalk))
-            rows.append({"benchmark": f"scale {n:,}", **row})
-    return rows
+        rows = match_scale.run_engines(folder, records, skip_splink)
+    return [{"benchmark": f"scale {n:,}", **row} for row in rows]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
 import tempfile
 import time
 import warnings
@@ -39,6 +38,7 @@ from typing import Any
 import orjson
 from gen_suppliers import generate
 from match_common import pairs_of, prf, print_table, run_isolated
+from match_suppliers import splink_clusters, splink_frame
 
 from mdm.matching import DEFAULT_SETTINGS, MatchSettings, Record, match_batch
 from mdm.matching.normalize import normalize_country, normalize_tax_id
@@ -84,73 +84,13 @@ def run_ours(records: Path, crosswalk: Path, workers: int = 2) -> dict[str, Any]
             "stage_seconds": stages, "pairs_scored": result.stats["pairs_scored"]}
 
 
-def _splink_frame(records: Path, settings: MatchSettings) -> Any:
-    """Our normalised features and the derived blocking keys, as a pandas frame."""
-    import pandas as pd
-
-    names = [k.replace(".", "_") for k in settings.schema.names]
-    rows = []
-    for r in read_records(records):
-        row = dict(zip(names, settings.prepare(r).values, strict=True))
-        name, street = row["name"] or "", row["street"] or ""
-        row["unique_id"] = r.id
-        row["name_first"] = name.split(" ", 1)[0] or None
-        row["name_prefix3"] = name[:3] or None
-        row["street_longest"] = max(street.split(), key=len) if street else None
-        row["tax_id_valid"] = bool(row["tax_id_valid"])
-        row["iban_valid"] = bool(row["iban_valid"])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def run_splink(records: Path, crosswalk: Path, threshold: float = 0.99) -> dict[str, Any]:
     """Splink 5 (DuckDB) on the same records, fed our normalised columns."""
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
-    logging.getLogger("splink").setLevel(logging.WARNING)
     ours = MatchSettings.from_dict(DEFAULT_SETTINGS["supplier"])
     started = time.perf_counter()
-    frame = _splink_frame(records, ours)
+    frame = splink_frame(read_records(records), ours)
     prepared = time.perf_counter() - started
-    db_api = DuckDBAPI()
-    sdf = db_api.register(frame)
-    # Splink has no windowing of huge blocks, so our broad name rules (country + first
-    # word) would explode at 1M; exact name and name + postcode keep it tractable.
-    blocking = [
-        block_on("tax_id"), block_on("country", "name"),
-        block_on("name_first", "postcode"), block_on("postcode", "name_prefix3"),
-        block_on("postcode", "street_longest"), block_on("phone"), block_on("iban"),
-        block_on("duns"), block_on("country", "website"),
-    ]
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        blocking_rules_to_generate_predictions=blocking,
-        comparisons=[
-            cl.JaroWinklerAtThresholds("name", [0.92, 0.85, 0.7]),
-            cl.ExactMatch("name_legal_form"),
-            cl.LevenshteinAtThresholds("tax_id", [1]),
-            cl.JaroWinklerAtThresholds("street", [0.9, 0.7]),
-            cl.LevenshteinAtThresholds("postcode", [1]),
-            cl.JaroWinklerAtThresholds("city", [0.9]),
-            cl.LevenshteinAtThresholds("phone", [1]),
-            cl.ExactMatch("email_domain"),
-            cl.ExactMatch("website"),
-            cl.LevenshteinAtThresholds("iban", [1]),
-            cl.ExactMatch("duns"),
-        ],
-    )
-    linker = Linker(sdf, settings, log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("tax_id"), block_on("name", "postcode", "street")], recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    # The same identifier blocks the hub trains m on.
-    for rule in (block_on("tax_id"), block_on("phone"), block_on("iban")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    predictions = linker.inference.predict(threshold_match_probability=0.8)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold)
-    cl_df = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    cl_df = splink_clusters(frame, threshold)
     t = time.perf_counter()
     write_crosswalk(crosswalk, cl_df.itertuples(index=False, name=None))
     persist = time.perf_counter() - t
@@ -168,7 +108,9 @@ def evaluate(folder: Path, crosswalk: Path) -> dict[str, Any]:
             entity[rid], group[rid] = e, g
     members: dict[str, list[str]] = defaultdict(list)
     with crosswalk.open(encoding="utf-8") as f:
-        for rid, cluster in itertools_skip_header(csv.reader(f)):
+        reader = csv.reader(f)
+        next(reader, None)  # the header
+        for rid, cluster in reader:
             members[cluster].append(rid)
     predicted = pairs_of(members.values())
     truth: dict[str, list[str]] = defaultdict(list)
@@ -188,9 +130,22 @@ def evaluate(folder: Path, crosswalk: Path) -> dict[str, Any]:
     return out
 
 
-def itertools_skip_header(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-    next(reader, None)
-    yield from reader
+def run_engines(folder: Path, records: Path, skip_splink: bool) -> list[dict[str, Any]]:
+    """Each engine in its own process on ``records``, scored against the truth."""
+    engines = [("mdm-hub", run_ours)]
+    if not skip_splink:
+        engines.append(("splink", run_splink))
+    rows = []
+    for name, fn in engines:
+        crosswalk = folder / f"crosswalk-{name}.csv"
+        row = run_isolated(fn, records, crosswalk)
+        if "error" in row:
+            print(row["error"])
+            continue
+        row.update(evaluate(folder, crosswalk))
+        rows.append(row)
+        print(f"{name}: {row['seconds']:.1f} s, stages {row['stage_seconds']}", flush=True)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,19 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             stamp.write_text(f"{args.n} {args.seed}")
             print(f"generated {args.n} records in {time.perf_counter() - t:.0f} s "
                   f"({records.stat().st_size / 2**20:.0f} MB JSONL)", flush=True)
-        engines = [("mdm-hub", run_ours)]
-        if not args.skip_splink:
-            engines.append(("splink", run_splink))
-        rows = []
-        for name, fn in engines:
-            crosswalk = folder / f"crosswalk-{name}.csv"
-            row = run_isolated(fn, records, crosswalk)
-            if "error" in row:
-                print(row["error"])
-                continue
-            row.update(evaluate(folder, crosswalk))
-            rows.append(row)
-            print(f"{name}: {row['seconds']:.1f} s, stages {row['stage_seconds']}", flush=True)
+        rows = run_engines(folder, records, args.skip_splink)
     print_table(rows, ["engine", "records", "precision", "recall", "f1", "fp", "fn",
                        "overmerge_group", "overmerge_valid_taxid", "seconds",
                        "splink_only_seconds", "peak_mb", "peak_rss_mb"])

@@ -15,6 +15,7 @@ import logging
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from gen_suppliers import generate
@@ -72,19 +73,17 @@ def run_ours(n: int, seed: int, workers: int = 2) -> dict[str, Any]:
             "pairs_scored": result.stats["pairs_scored"]}
 
 
-def splink_frame(records: list[Record], settings: MatchSettings) -> Any:
+def splink_frame(records: Iterable[Record], settings: MatchSettings) -> Any:
     """Our normalised features, plus the derived blocking keys, as a pandas frame."""
     import pandas as pd
 
-    names = settings.schema.names
+    names = [k.replace(".", "_") for k in settings.schema.names]
     rows = []
     for r in records:
-        values = dict(zip(names, settings.prepare(r).values, strict=True))
-        row = {k.replace(".", "_"): v for k, v in values.items()}
+        row = dict(zip(names, settings.prepare(r).values, strict=True))
         name, street = row["name"] or "", row["street"] or ""
         row["unique_id"] = r.id
         row["name_first"] = name.split(" ", 1)[0] or None
-        row["name_longest"] = max(name.split(), key=len) if name else None
         row["name_prefix3"] = name[:3] or None
         row["street_longest"] = max(street.split(), key=len) if street else None
         row["tax_id_valid"] = bool(row["tax_id_valid"])
@@ -93,21 +92,13 @@ def splink_frame(records: list[Record], settings: MatchSettings) -> Any:
     return pd.DataFrame(rows)
 
 
-def run_splink(n: int, seed: int, threshold: float = 0.99) -> dict[str, Any]:
-    """Splink (DuckDB) on the same records, given our normalised columns."""
+def splink_clusters(frame: Any, threshold: float = 0.99) -> Any:
+    """Splink 5 (DuckDB) on a ``splink_frame``: (unique_id, cluster_id) as pandas."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    records, entity, group = load(n, seed)
-    ours = MatchSettings.from_dict(DEFAULT_SETTINGS["supplier"])
-    t = time.perf_counter()
-    frame = splink_frame(records, ours)
-    normalise_seconds = time.perf_counter() - t
-    del records
-    t = time.perf_counter()
-    db_api = DuckDBAPI()
-    sdf = db_api.register(frame)
+    sdf = DuckDBAPI().register(frame)
     # Splink has no windowing of huge blocks, so the broad name rules of our settings
     # (country + first word) would explode; exact name and name+postcode keep it
     # tractable at 1M records.
@@ -144,7 +135,19 @@ def run_splink(n: int, seed: int, threshold: float = 0.99) -> dict[str, Any]:
     predictions = linker.inference.predict(threshold_match_probability=0.8)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=threshold)
-    cl_df = clusters.as_pandas_dataframe()[["cluster_id", "unique_id"]]
+    return clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+
+
+def run_splink(n: int, seed: int, threshold: float = 0.99) -> dict[str, Any]:
+    """Splink (DuckDB) on the same records, given our normalised columns."""
+    records, entity, group = load(n, seed)
+    ours = MatchSettings.from_dict(DEFAULT_SETTINGS["supplier"])
+    t = time.perf_counter()
+    frame = splink_frame(records, ours)
+    normalise_seconds = time.perf_counter() - t
+    del records
+    t = time.perf_counter()
+    cl_df = splink_clusters(frame, threshold)
     seconds = time.perf_counter() - t
     predicted = pairs_of(cl_df.groupby("cluster_id")["unique_id"].apply(list))
     tax = {
