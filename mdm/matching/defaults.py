@@ -37,7 +37,7 @@ def _party(version: str) -> dict[str, Any]:
             {"name": "email_domain", "from": "email", "normalizer": "email_domain"},
             {"name": "website", "from": "website", "normalizer": "website_domain"},
             {"name": "iban", "from": "iban", "normalizer": "iban"},
-            {"name": "duns", "from": "duns", "normalizer": "code"},
+            {"name": "duns", "from": "duns", "normalizer": "duns"},
         ],
         "comparisons": [
             {"type": "TokenSetAtThresholds", "feature": "name",

@@ -27,9 +27,11 @@ def _company_name(value: Any, country: str | None, params: dict[str, Any]) -> tu
     return name.core, name.legal_form
 
 
+# Identifiers: canonical value and validity exactly as validation sees them
+# (``mdm.identifiers``); "unchecked" (no rules for the country) is not valid here.
 def _tax_id(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
     tax = n.normalize_tax_id(value, country)
-    return tax.value, tax.valid
+    return tax.value, tax.valid is True
 
 
 def _iban(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
@@ -38,10 +40,8 @@ def _iban(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any,
 
 
 def _lei(value: Any, country: str | None, params: dict[str, Any]) -> tuple[Any, ...]:
-    from stdnum import lei
-
-    code = n.normalize_code(value)
-    return code, bool(code) and lei.is_valid(code)
+    lei = n.normalize_lei(value)
+    return lei.value, lei.valid
 
 
 def _simple(fn: Callable[[Any], Any]) -> Normalizer:
@@ -59,6 +59,7 @@ NORMALIZERS: dict[str, Normalizer] = {
     "iban": _iban,
     "lei": _lei,
     "bic": _simple(n.normalize_bic),
+    "duns": _simple(n.normalize_duns),
     "phone": lambda value, country, params: (n.normalize_phone(value, country),),
     "email_domain": _simple(n.normalize_email_domain),
     "website_domain": _simple(n.normalize_website_domain),

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-import phonenumbers
 import pycountry
 from anyascii import anyascii
-from stdnum import bic as stdnum_bic
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError
-from stdnum.util import get_cc_module
+
+from mdm import identifiers
+from mdm.identifiers import Checked, TaxId
 
 __all__ = [
+    "Checked",
     "CompanyName",
     "TaxId",
     "fold_text",
@@ -30,8 +29,10 @@ __all__ = [
     "normalize_company_name",
     "normalize_country",
     "normalize_date",
+    "normalize_duns",
     "normalize_email_domain",
     "normalize_iban",
+    "normalize_lei",
     "normalize_number",
     "normalize_phone",
     "normalize_postcode",
@@ -281,149 +282,46 @@ def normalize_country(value: str | None) -> str | None:
 
 
 # --- identifiers -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TaxId:
-    """A tax identifier compacted with its country prefix, and whether its check digits hold."""
-
-    value: str | None
-    valid: bool
-
-
-# EU VAT uses "EL" for Greece; every other prefix is the ISO code.
-_VAT_PREFIX = {"GR": "EL"}
-_PREFIX_COUNTRY = {"EL": "GR"}
-_EU = frozenset(cc.upper() for cc in eu_vat.MEMBER_STATES)
-
-
-@lru_cache(maxsize=1024)
-def _tax_module(country: str):  # noqa: ANN202 - stdnum modules are untyped
-    return get_cc_module(country.lower(), "vat") or get_cc_module(country.lower(), "tin")
-
-
-_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+# The rules live in ``mdm.identifiers`` (validation uses the same ones); matching only
+# needs the canonical value and, where a checksum exists, whether it holds.
 
 
 def normalize_tax_id(value: str | None, country: str | None = None) -> TaxId:
-    """Compact a VAT/tax number and prefix it with its country.
-
-    "DE 136 695 976", "136695976" (country DE) and "de136695976" all become
-    "DE136695976". The prefix keeps numbers from different countries apart even
-    when their digits coincide.
-    """
-    if not value:
-        return TaxId(None, False)
-    text = _NOT_ALNUM.sub("", anyascii(str(value))).upper()
-    if not text:
-        return TaxId(None, False)
-    prefix = text[:2]
-    if prefix.isalpha() and (prefix in _EU or prefix == "EL" or _is_country(prefix)):
-        return _checked_tax_id(_PREFIX_COUNTRY.get(prefix, prefix), text[2:])
-    if country:
-        return _checked_tax_id(country.upper(), text)
-    return TaxId(text, False)
+    """Canonical tax id ("DE136695976", "EL094259216", XI -> "GB...") and its check."""
+    return identifiers.parse_tax_id(value, country)
 
 
-# Keyed by the compacted number, so every spelling of one number is checked once.
-@lru_cache(maxsize=262144)
-def _checked_tax_id(cc: str, number: str) -> TaxId:
-    module = _tax_module(cc)
-    valid = False
-    if module is not None:
-        try:
-            candidate = module.compact(number)
-            candidate_with_prefix = module.compact(cc + number) if cc in _EU else candidate
-            valid = bool(module.is_valid(candidate_with_prefix))
-            number = re.sub(r"^[A-Z]{2}", "", candidate_with_prefix) if cc in _EU else candidate
-        except (ValidationError, ValueError, TypeError):
-            valid = False
-    return TaxId(_VAT_PREFIX.get(cc, cc) + number, valid)
-
-
-@lru_cache(maxsize=512)
-def _is_country(code: str) -> bool:
-    return pycountry.countries.get(alpha_2=code) is not None
-
-
-_IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
-_IBAN_SEPARATORS = re.compile(r"[\s\-.]+")
-
-
-def normalize_iban(value: str | None) -> TaxId:
-    """Compact IBAN and whether its ISO 13616 check digits hold (same shape as a tax id).
-
-    Only the shape and the mod-97 checksum are checked, not each country's BBAN
-    layout: a wrong length with a right checksum is all but impossible by mistake.
-    """
-    if not value:
-        return TaxId(None, False)
-    compact = _IBAN_SEPARATORS.sub("", str(value)).upper()
-    if not compact:
-        return TaxId(None, False)
-    return _checked_iban(compact)
-
-
-@lru_cache(maxsize=65536)
-def _checked_iban(compact: str) -> TaxId:
-    if not _IBAN_SHAPE.fullmatch(compact):
-        return TaxId(compact, False)
-    # Move the first four characters to the end, letters to 10..35, then mod 97 == 1.
-    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    return TaxId(compact, int(digits) % 97 == 1)
+def normalize_iban(value: str | None) -> Checked:
+    """Compact IBAN; valid only with the country's length, BBAN format and check digits."""
+    return identifiers.parse_iban(value)
 
 
 def normalize_bic(value: str | None) -> str | None:
     """BIC compacted to 11 characters ("XXX" branch = head office)."""
-    if not value:
-        return None
-    compact = stdnum_bic.compact(str(value))
-    if len(compact) == 8:
-        compact += "XXX"
-    return compact or None
+    return identifiers.parse_bic(value).value
 
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-./]+")
+def normalize_lei(value: str | None) -> Checked:
+    """Compact LEI and whether its ISO 17442 check digits hold."""
+    return identifiers.parse_lei(value)
+
+
+def normalize_duns(value: str | None) -> str | None:
+    """D-U-N-S number without separators."""
+    return identifiers.parse_duns(value).value
 
 
 def normalize_phone(value: str | None, country: str | None = None) -> str | None:
     """E.164 ("+4930123456"), the record's country as default region; digits if unparsable."""
-    if not value:
-        return None
-    key = _PHONE_SEPARATORS.sub("", str(value))
-    if not key:
-        return None
-    # An international number means the same whatever the record's country.
-    return _parsed_phone(key, None if key.startswith("+") else country)
+    return identifiers.parse_phone(value, country).value
 
 
-# Keyed by the number without separators: "+49 30 1234", "+49-30-1234" parse once.
-@lru_cache(maxsize=262144)
-def _parsed_phone(key: str, country: str | None) -> str | None:
-    try:
-        number = phonenumbers.parse(key, country or None)
-    except phonenumbers.NumberParseException:
-        digits = re.sub(r"\D", "", key)
-        return digits or None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-# Addresses at these providers say nothing about which company a contact works for.
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-    "icloud.com", "aol.com", "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru",
-    "qq.com", "163.com", "orange.fr", "free.fr", "libero.it", "t-online.de",
-})
+FREE_MAIL_DOMAINS = identifiers.FREE_MAIL_DOMAINS
 
 
 def normalize_email_domain(value: str | None) -> str | None:
     """Domain of an e-mail address; None for free-mail providers."""
-    if not value or "@" not in value:
-        return None
-    domain = value.rsplit("@", 1)[1].strip().lower().rstrip(".")
-    if domain.startswith("www."):
-        domain = domain[4:]
-    return None if not domain or domain in FREE_MAIL_DOMAINS else domain
+    return identifiers.email_domain(value)
 
 
 def normalize_website_domain(value: str | None) -> str | None:

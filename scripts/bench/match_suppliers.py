@@ -21,13 +21,19 @@ from typing import Any
 from gen_suppliers import generate
 from match_common import pairs_of, prf, print_table
 
-from mdm.matching import DEFAULT_SETTINGS, MatchSettings, Record, match_batch
+from mdm.matching import DEFAULT_SETTINGS, MatchSettings, ModelParams, Record, match_batch
+
+# ``--no-identifiers`` drops these: what is left is name, address and contact data.
+IDENTIFIERS = ("tax_id", "iban", "duns", "lei")
 
 
-def load(n: int, seed: int) -> tuple[list[Record], dict[str, str], dict[str, str]]:
+def load(n: int, seed: int, *, identifiers: bool = True,
+         ) -> tuple[list[Record], dict[str, str], dict[str, str]]:
     records, entity, group = [], {}, {}
     for r in generate(n, seed):
-        records.append(Record(r["id"], r["source_system"], r["attrs"]))
+        attrs = r["attrs"] if identifiers else {
+            k: v for k, v in r["attrs"].items() if k not in IDENTIFIERS}
+        records.append(Record(r["id"], r["source_system"], attrs))
         entity[r["id"]] = r["entity"]
         group[r["id"]] = r["group"]
     return records, entity, group
@@ -52,11 +58,14 @@ def over_merges(predicted: set[frozenset[str]], entity: dict[str, str], group: d
     return {"overmerge_group": same_group, "overmerge_valid_taxid": valid_diff}
 
 
-def run_ours(n: int, seed: int, workers: int = 2) -> dict[str, Any]:
-    records, entity, group = load(n, seed)
+def run_ours(n: int, seed: int, workers: int = 2, *, trained: bool = True,
+             identifiers: bool = True) -> dict[str, Any]:
+    """``trained=False`` scores with the untrained defaults, as a fresh hub does."""
+    records, entity, group = load(n, seed, identifiers=identifiers)
     settings = MatchSettings.from_dict(DEFAULT_SETTINGS["supplier"])
+    params = None if trained else ModelParams.defaults(settings)
     t = time.perf_counter()
-    result, _ = match_batch(records, settings, workers=workers)
+    result, _ = match_batch(records, settings, params, workers=workers)
     seconds = time.perf_counter() - t
     predicted = pairs_of(result.clusters)
     pos = settings.schema.positions
@@ -66,7 +75,8 @@ def run_ours(n: int, seed: int, workers: int = 2) -> dict[str, Any]:
         if r.id in wrong_ids:
             row = settings.prepare(r).values
             tax[r.id] = (row[pos["tax_id"]], bool(row[pos["tax_id.valid"]]))
-    return {"engine": "mdm-hub", "records": len(records),
+    engine = "mdm-hub" if trained else "mdm-hub (defaults)"
+    return {"engine": engine, "records": len(records),
             **prf(predicted, truth_pairs(entity)),
             **over_merges(predicted, entity, group, tax), "seconds": seconds,
             "stage_seconds": result.stats["timings_s"],
@@ -165,9 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--splink", action="store_true", help="also run Splink")
+    parser.add_argument("--untrained", action="store_true",
+                        help="also score with the untrained default parameters")
+    parser.add_argument("--no-identifiers", action="store_true",
+                        help=f"drop {', '.join(IDENTIFIERS)} from every record")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    rows = [run_ours(args.n, args.seed)]
+    ids = not args.no_identifiers
+    rows = [run_ours(args.n, args.seed, identifiers=ids)]
+    if args.untrained:
+        rows.append(run_ours(args.n, args.seed, trained=False, identifiers=ids))
     if args.splink:
         rows.append(run_splink(args.n, args.seed))
     print_table(rows, ["engine", "records", "precision", "recall", "f1", "fp", "fn",

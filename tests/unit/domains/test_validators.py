@@ -15,7 +15,7 @@ from mdm.domains.validators import parse_tax_id
         ("136695976", "DE", "DE136695976", True),
         ("DE136695977", None, "DE136695977", False),
         ("GB980780684", None, "GB980780684", True),
-        ("CHE-116.281.710 MWST", "CH", "CHE116281710MWST", True),
+        ("CHE-116.281.710 MWST", "CH", "CHE116281710", True),  # MWST/TVA/IVA: one number
         ("12-3456789", "US", "US123456789", True),
         ("ATU13585627", "AT", "ATU13585627", True),
     ],

@@ -69,7 +69,8 @@ def test_tax_ids_are_compacted_with_country_prefix_and_validated(raw, country, e
 
 
 def test_tax_id_without_country_context_is_kept_but_not_valid():
-    assert normalize_tax_id("136695976").valid is False
+    tax = normalize_tax_id("136695976")
+    assert (tax.value, tax.valid) == ("136695976", None)
 
 
 @pytest.mark.parametrize(
