@@ -24,6 +24,11 @@ class Config:
     # Domains whose incremental matching is switched off ("*" for all), e.g. for an initial
     # bulk load that is matched afterwards in batch with `mdm match DOMAIN`.
     matching_disabled: frozenset[str] = frozenset()
+    # Publication targets allowed although internal (loopback, private, link-local): hosts,
+    # addresses or CIDRs, e.g. ("127.0.0.1", "::1") for a receiver on the same machine.
+    allowed_targets: tuple[str, ...] = ()
+    # The folder file-drop subscriptions write under (nothing outside it)
+    file_drop_root: Path = field(default_factory=lambda: DEFAULT_DATA_DIR.resolve() / "drops")
     testing: bool = False
 
     @classmethod
@@ -37,4 +42,9 @@ class Config:
         cfg.matching_disabled = frozenset(
             d.strip() for d in env.get("MDM_MATCHING_DISABLED", "").split(",") if d.strip()
         )
+        cfg.allowed_targets = tuple(
+            t.strip() for t in env.get("MDM_ALLOWED_TARGETS", "").split(",") if t.strip()
+        )
+        data_dir = Path(env["MDM_DATA_DIR"]) if env.get("MDM_DATA_DIR") else DEFAULT_DATA_DIR
+        cfg.file_drop_root = Path(env.get("MDM_FILE_DROP_ROOT") or data_dir / "drops").resolve()
         return cfg

@@ -20,6 +20,18 @@ from mdm.context import cli_context
 from mdm.db import db
 
 PG_REASON = "needs PostgreSQL: set MDM_TEST_DATABASE_URL=postgresql+psycopg://..."
+# Tests deliver to receivers on this machine, which publication refuses unless allowed
+# (also for the processes tests start: `mdm worker`, the README's commands)
+LOCAL_TARGETS = ("127.0.0.1", "::1")
+os.environ["MDM_ALLOWED_TARGETS"] = ",".join(LOCAL_TARGETS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def file_drop_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """File drops may go anywhere under pytest's temporary folders (tmp_path)."""
+    root = tmp_path_factory.getbasetemp().resolve()
+    os.environ["MDM_FILE_DROP_ROOT"] = str(root)
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +68,10 @@ def migrated(database_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(migrated: str) -> Any:
+def app(migrated: str, file_drop_root: Path) -> Any:
     app = create_app(Config(database_url=migrated, testing=True,
-                            domains_path=str(Path(__file__).parent / "data" / "domains")))
+                            domains_path=str(Path(__file__).parent / "data" / "domains"),
+                            allowed_targets=LOCAL_TARGETS, file_drop_root=file_drop_root))
     return app
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mdm.audit.models import AuditEntry
 from mdm.context import RequestContext
 from mdm.db import utcnow
+from mdm.redaction import redact, redact_text
 
 
 def audit_row(
@@ -24,7 +25,8 @@ def audit_row(
     reason: str | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """An audit row as a dict, for bulk inserts on the ingestion path."""
+    """An audit row as a dict, for bulk inserts on the ingestion path. Secrets in it are
+    redacted (mdm.redaction)."""
     return {
         "at": at or utcnow(),
         "actor": ctx.actor.name,
@@ -33,9 +35,9 @@ def audit_row(
         "entity_id": entity_id,
         "domain": domain,
         "request_id": ctx.request_id,
-        "reason": reason,
-        "before": before,
-        "after": after,
+        "reason": redact_text(reason) if reason else reason,
+        "before": redact(before) if before else before,
+        "after": redact(after) if after else after,
     }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
 from mdm.events.models import ChangeEvent
+from mdm.redaction import redact
 
 # pg_advisory_xact_lock key of the sequencer: one sequencer at a time, across processes
 SEQUENCER_LOCK = 0x4D444D5345510001
@@ -37,7 +38,7 @@ def event_row(
         "type": type,
         "occurred_at": utcnow(),
         "request_id": ctx.request_id,
-        "payload": payload,
+        "payload": redact(payload),  # events leave the hub: no secrets in them
         "position": None,
     }
 

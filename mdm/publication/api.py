@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.publication import metrics, service
+from mdm.publication.egress import EgressPolicy
 from mdm.publication.models import Subscription
 from mdm.publication.schemas import (
     BackfillSchema,
@@ -26,6 +26,7 @@ from mdm.publication.schemas import (
     SubscriptionStatsSchema,
     SubscriptionWithSecretSchema,
 )
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import ADMINS, STEWARDS, request_context, requires
 
 blp = Blueprint("publication", __name__, url_prefix="/subscriptions",
@@ -39,6 +40,10 @@ def _metrics(_state: Any) -> None:
 
 def _registry() -> Any:
     return current_app.extensions["mdm_domains"]
+
+
+def _policy() -> EgressPolicy:
+    return EgressPolicy.from_config(current_app.config["MDM"])
 
 
 def _shown_once(sub: Subscription, secret: str | None) -> dict[str, Any]:
@@ -60,7 +65,8 @@ class Subscriptions(MethodView):
     @blp.response(201, SubscriptionWithSecretSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a subscription (a webhook's signing secret is returned once)"""
-        sub, secret = service.create(db.session, request_context(), _registry(), body)
+        sub, secret = service.create(db.session, request_context(), _registry(), body,
+                                     _policy())
         return _shown_once(sub, secret)
 
 
@@ -78,7 +84,7 @@ class SubscriptionItem(MethodView):
     def patch(self, body: dict[str, Any], sub_id: str) -> Any:
         """Change a subscription (pause it with active=false)"""
         sub, secret = service.update_subscription(db.session, request_context(), _registry(),
-                                                  sub_id, body)
+                                                  sub_id, body, _policy())
         return _shown_once(sub, secret)
 
     @requires(*ADMINS)

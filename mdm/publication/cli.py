@@ -27,6 +27,12 @@ def _fail(exc: MdmError) -> None:
     sys.exit(2)
 
 
+def _policy() -> Any:
+    from mdm.publication.egress import EgressPolicy
+
+    return EgressPolicy.from_config(current_app.config["MDM"])
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -57,7 +63,7 @@ def worker(batch_size: int, poll_interval: float, concurrency: int, metrics_port
     stop = _stop_on_signals()
     dispatcher = Dispatcher(db.new_session, current_app.extensions["mdm_domains"],
                             batch_size=batch_size, poll_interval=poll_interval,
-                            concurrency=concurrency)
+                            concurrency=concurrency, policy=_policy())
     log.info("worker started (batch %d, poll %.2fs)", batch_size, poll_interval)
     dispatcher.run(stop, idle_exit=idle_exit)
     log.info("worker stopped")
@@ -140,7 +146,7 @@ def sub_create(name: str, domains: tuple[str, ...], channel: str, url: str | Non
         data["retry_max_seconds"] = max(600.0, retry_initial)
     try:
         sub, secret = service.create(db.session, cli_context(), current_app.extensions[
-            "mdm_domains"], data)
+            "mdm_domains"], data, _policy())
     except MdmError as exc:
         _fail(exc)
     click.echo(sub.id)
@@ -200,7 +206,7 @@ def sub_set(subscription: str, active: bool | None, filter_json: str | None,
     if max_attempts is not None:
         changes["max_attempts"] = max_attempts
     _service_call(service.update_subscription, db.session, cli_context(),
-                  current_app.extensions["mdm_domains"], subscription, changes)
+                  current_app.extensions["mdm_domains"], subscription, changes, _policy())
     click.echo("updated")
 
 
@@ -294,7 +300,8 @@ def sub_run(subscription: str, mode: str | None) -> None:
     from mdm.publication import service
 
     run = _service_call(service.run_now, db.new_session, cli_context(),
-                        current_app.extensions["mdm_domains"], subscription, mode)
+                        current_app.extensions["mdm_domains"], subscription, mode,
+                        policy=_policy())
     click.echo(json.dumps({"run_id": run.id, "status": run.status, "kind": run.kind,
                            "records": run.record_count, "files": run.files,
                            "error": run.error}))

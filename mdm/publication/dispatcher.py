@@ -25,6 +25,7 @@ from mdm.db import utcnow
 from mdm.events.models import ChangeEvent
 from mdm.publication import contract_check, metrics, payloads, router, runs
 from mdm.publication.channels import Channel, Message, Outcome, open_channel
+from mdm.publication.egress import EgressPolicy
 from mdm.publication.models import (
     DEAD,
     DELIVERED,
@@ -154,8 +155,10 @@ def prepare(session: Session, sub: Subscription, batch: Sequence[Claimed]) -> li
 class Dispatcher:
     def __init__(self, session_factory: SessionFactory, registry: Any = None, *,
                  batch_size: int = 200, poll_interval: float = 0.2, concurrency: int = 8,
-                 refresh_seconds: float = 2.0) -> None:
+                 refresh_seconds: float = 2.0, policy: EgressPolicy | None = None) -> None:
         self.session_factory = session_factory
+        # where deliveries may connect; checked again right before each connection
+        self.policy = policy or EgressPolicy.from_env()
         self.registry = registry
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -174,7 +177,8 @@ class Dispatcher:
                 return hit[1]
             if hit is not None:
                 hit[1].close()
-            chan = open_channel(sub.channel, sub.channel_config or {}, list(stamp[1]))
+            chan = open_channel(sub.channel, sub.channel_config or {}, list(stamp[1]),
+                                self.policy)
             self._channels[sub.id] = (stamp, chan)
             return chan
 
@@ -261,7 +265,7 @@ class Dispatcher:
 
     def work(self, sub_id: str) -> int:
         """One unit of work for a subscription: a pending run, else a batch of deliveries."""
-        did = runs.run_next_pending(self.session_factory, self.registry, sub_id)
+        did = runs.run_next_pending(self.session_factory, self.registry, sub_id, self.policy)
         return did + self.deliver_batch(sub_id)
 
     # --- the loop ------------------------------------------------------------------------

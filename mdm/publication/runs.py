@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -21,6 +20,7 @@ from mdm.events import service as events
 from mdm.events.models import ChangeEvent
 from mdm.publication import filters
 from mdm.publication.channels import filedrop
+from mdm.publication.egress import EgressPolicy, TargetRefused
 from mdm.publication.models import (
     DELIVERY_TABLE,
     DELTA,
@@ -37,6 +37,7 @@ from mdm.publication.models import (
 )
 from mdm.publication.targets import SNAPSHOT_COLUMNS, stream_records
 from mdm.records.models import GOLDEN_STATUSES, GoldenRecord
+from mdm.redaction import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def claim(session: Session, run_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def run_next_pending(session_factory: Callable[[], Session], registry: Any, sub_id: str) -> int:
+def run_next_pending(session_factory: Callable[[], Session], registry: Any, sub_id: str,
+                     policy: EgressPolicy) -> int:
     """Execute the subscription's oldest pending run, if any; returns records written."""
     with session_factory() as session:
         run_id = session.scalar(select(Run.id).where(
@@ -60,7 +62,7 @@ def run_next_pending(session_factory: Callable[[], Session], registry: Any, sub_
         session.rollback()
         if run_id is None or not claim(session, run_id):
             return 0
-    return execute(session_factory, registry, run_id)
+    return execute(session_factory, registry, run_id, policy)
 
 
 def _last_cursor(session: Session, sub_id: str) -> int | None:
@@ -110,20 +112,29 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y%m%dT%H%M%SZ")
 
 
-def execute(session_factory: Callable[[], Session], registry: Any, run_id: str) -> int:
-    """Execute a claimed (running) run to the end; records the outcome on the run."""
+def execute(session_factory: Callable[[], Session], registry: Any, run_id: str,
+            policy: EgressPolicy) -> int:
+    """Execute a claimed (running) run to the end; records the outcome on the run.
+
+    A file drop's folder is checked against ``policy`` again now (it may have become a
+    symlink elsewhere since the subscription was saved)."""
     with session_factory() as session:
         run = session.get(Run, run_id)
         assert run is not None
         sub = session.get(Subscription, run.subscription_id)
         assert sub is not None
         try:
-            count, files = _execute(session, registry, sub, run)
+            count, files = _execute(session, registry, sub, run, policy)
         except Exception as exc:
-            log.exception("run %s of %s failed", run_id, sub.name)
+            if isinstance(exc, TargetRefused):
+                log.warning("run %s of %s refused: %s", run_id, sub.name, exc.reason)
+                error = exc.reason
+            else:
+                log.exception("run %s of %s failed", run_id, sub.name)
+                error = f"{type(exc).__name__}: {exc}"
             session.rollback()
             session.execute(update(Run).where(Run.id == run_id).values(
-                status=RUN_FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+                status=RUN_FAILED, error=redact_text(error)[:2000],
                 finished_at=utcnow()))
             session.commit()
             return 0
@@ -134,8 +145,8 @@ def execute(session_factory: Callable[[], Session], registry: Any, run_id: str) 
         return count
 
 
-def _execute(session: Session, registry: Any, sub: Subscription, run: Run
-             ) -> tuple[int, list[str]]:
+def _execute(session: Session, registry: Any, sub: Subscription, run: Run,
+             policy: EgressPolicy) -> tuple[int, list[str]]:
     events.sequence(session)
     upto = session.scalar(select(func.max(ChangeEvent.position))) or 0
     after = _last_cursor(session, sub.id) if run.kind == DELTA else None
@@ -148,7 +159,7 @@ def _execute(session: Session, registry: Any, sub: Subscription, run: Run
         items = _items(session, sub, domain, run.kind, after, upto)
         if sub.channel == FILE:
             cfg = sub.channel_config or {}
-            directory, fmt = Path(cfg["directory"]), cfg.get("format", "csv")
+            directory, fmt = policy.drop_directory(cfg.get("directory")), cfg.get("format", "csv")
             names = [a.name for a in registry.get(domain).attributes]
             stem = f"{domain}_{run.kind}_{_stamp(now)}_{run.id[:8]}"
             name, n, sha = filedrop.write_file(directory, stem, fmt, names, items)

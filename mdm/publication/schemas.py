@@ -7,6 +7,7 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from mdm.publication.models import CHANNELS, SCHEDULE_MODES, TRIGGERS
+from mdm.redaction import redact
 
 MAX_BIGINT = 2**63 - 1
 NAME = v.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$",
@@ -63,6 +64,16 @@ class SubscriptionSchema(_SubscriptionFields):
     def _secret_count(self, sub: Any) -> int:
         secrets = sub.get("secrets") if isinstance(sub, dict) else sub.secrets
         return len(secrets or [])
+
+    @ma.post_dump
+    def _redact(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """Passwords in broker URLs and other secrets never go out; the signing secret
+        just issued is the one exception (``secret``, shown once)."""
+        shown_once = data.pop("secret", None)
+        data = redact(data)
+        if shown_once is not None:
+            data["secret"] = shown_once
+        return data
 
 
 class SubscriptionWithSecretSchema(SubscriptionSchema):

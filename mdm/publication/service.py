@@ -21,7 +21,9 @@ from mdm.errors import Conflict, NotFound, ValidationFailed
 from mdm.events import service as events
 from mdm.events.models import ChangeEvent
 from mdm.publication import filters, runs, signing
+from mdm.publication.channels.amqp import DEFAULT_URL as DEFAULT_AMQP_URL
 from mdm.publication.channels.filedrop import FORMATS
+from mdm.publication.egress import EgressPolicy, TargetRefused
 from mdm.publication.models import (
     AMQP,
     CHANNELS,
@@ -65,7 +67,10 @@ def _template_errors(value: Any) -> str | None:
     return None
 
 
-def _channel_errors(channel: str, cfg: dict[str, Any]) -> dict[str, list[str]]:
+def _channel_errors(channel: str, cfg: dict[str, Any], policy: EgressPolicy | None
+                    ) -> dict[str, list[str]]:
+    """What is wrong with a channel's settings; ``policy`` also checks where it points
+    (None: the target is unchanged and is checked again at delivery)."""
     errors: dict[str, list[str]] = {}
 
     def err(key: str, msg: str) -> None:
@@ -86,11 +91,17 @@ def _channel_errors(channel: str, cfg: dict[str, Any]) -> dict[str, list[str]]:
         parsed = urlparse(url) if isinstance(url, str) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
             err("url", "An http:// or https:// URL is required.")
+        elif policy is not None and (problem := policy.url_problem(
+                url, credentials_allowed=False)):  # type: ignore[arg-type]
+            err("url", problem)
     elif channel == AMQP:
         url = cfg.get("url")
         if url is not None and (not isinstance(url, str)
                                 or urlparse(url).scheme not in ("amqp", "amqps")):
             err("url", "Must be an amqp:// or amqps:// URL.")
+        elif policy is not None and (problem := policy.url_problem(
+                url or DEFAULT_AMQP_URL, credentials_allowed=True)):
+            err("url", problem)
         for key in ("exchange", "routing_key"):
             if key in cfg and (problem := _template_errors(cfg[key])):
                 err(key, problem)
@@ -100,16 +111,18 @@ def _channel_errors(channel: str, cfg: dict[str, Any]) -> dict[str, list[str]]:
             if key in cfg and not isinstance(cfg[key], bool):
                 err(key, "Must be true or false.")
     else:
-        directory = cfg.get("directory")
-        if not isinstance(directory, str) or not directory.startswith("/") \
-                or "\x00" in directory or len(directory) > 1000:
-            err("directory", "An absolute folder path is required.")
+        if policy is not None:
+            try:
+                policy.drop_directory(cfg.get("directory"))
+            except TargetRefused as exc:
+                err("directory", exc.reason)
         if cfg.get("format", "csv") not in FORMATS:
             err("format", f"One of {', '.join(FORMATS)}.")
     return errors
 
 
-def _validate(session: Session, registry: DomainRegistry, data: dict[str, Any]) -> None:
+def _validate(session: Session, registry: DomainRegistry, data: dict[str, Any],
+              policy: EgressPolicy | None) -> None:
     errors: dict[str, list[str]] = {}
     domains = data.get("domains") or []
     unknown = [d for d in domains if d not in registry]
@@ -131,7 +144,7 @@ def _validate(session: Session, registry: DomainRegistry, data: dict[str, Any]) 
         if not isinstance(cfg, dict):
             errors["channel_config"] = ["Must be an object."]
         else:
-            errors.update(_channel_errors(channel, cfg))
+            errors.update(_channel_errors(channel, cfg, policy))
         if channel == FILE and trigger != SCHEDULE:
             errors["trigger"] = ["A file drop is written on a schedule: use trigger 'schedule'."]
     if trigger not in TRIGGERS:
@@ -195,9 +208,12 @@ def list_all(session: Session) -> list[Subscription]:
 
 
 def create(session: Session, ctx: RequestContext, registry: DomainRegistry,
-           data: dict[str, Any]) -> tuple[Subscription, str | None]:
-    """Create a subscription; returns it and, for a webhook, its signing secret (shown once)."""
-    _validate(session, registry, data)
+           data: dict[str, Any], policy: EgressPolicy | None = None
+           ) -> tuple[Subscription, str | None]:
+    """Create a subscription; returns it and, for a webhook, its signing secret (shown once).
+
+    ``policy`` says where subscriptions may point (default: from the environment)."""
+    _validate(session, registry, data, policy or EgressPolicy.from_env())
     if session.scalar(select(Subscription.id).where(Subscription.name == data["name"])):
         raise Conflict(f"A subscription named '{data['name']}' exists.",
                        errors={"name": ["Already taken."]})
@@ -232,14 +248,19 @@ def create(session: Session, ctx: RequestContext, registry: DomainRegistry,
 
 
 def update_subscription(session: Session, ctx: RequestContext, registry: DomainRegistry,
-                        sub_id: str, changes: dict[str, Any]) -> tuple[Subscription, str | None]:
+                        sub_id: str, changes: dict[str, Any],
+                        policy: EgressPolicy | None = None) -> tuple[Subscription, str | None]:
+    """Change a subscription. Its target is checked again when channel or settings change
+    (pausing a subscription whose target is no longer allowed stays possible)."""
     sub = get(session, sub_id)
     before = _public(sub)
     merged = {**before, **{k: v for k, v in changes.items() if k in EDITABLE}}
     if "channel" in changes and "channel_config" not in changes \
             and changes["channel"] != sub.channel:
         merged["channel_config"] = {}
-    _validate(session, registry, merged)
+    retargeted = "channel" in changes or "channel_config" in changes
+    _validate(session, registry, merged,
+              (policy or EgressPolicy.from_env()) if retargeted else None)
     for key in EDITABLE:
         if key in changes:
             setattr(sub, key, merged[key])
@@ -382,7 +403,7 @@ def backfill(session: Session, ctx: RequestContext, sub_id: str, *, kind: str = 
 
 
 def run_now(session_factory: Callable[[], Session], ctx: RequestContext, registry: Any,
-            sub_id: str, kind: str | None = None) -> Run:
+            sub_id: str, kind: str | None = None, *, policy: EgressPolicy | None = None) -> Run:
     """Create a run and execute it in this process (the CLI's ``run``)."""
     with session_factory() as session:
         sub = get(session, sub_id)
@@ -390,7 +411,7 @@ def run_now(session_factory: Callable[[], Session], ctx: RequestContext, registr
         run_id = run.id
         if not runs.claim(session, run_id):
             raise Conflict("The run was claimed by a worker.")
-    runs.execute(session_factory, registry, run_id)
+    runs.execute(session_factory, registry, run_id, policy or EgressPolicy.from_env())
     with session_factory() as session:
         done = session.get(Run, run_id)
         assert done is not None

@@ -21,6 +21,7 @@ from prometheus_client import (
 from prometheus_client.registry import Collector
 
 from mdm.errors import ValidationFailed
+from mdm.redaction import RedactingFilter
 
 REQUESTS = Counter(
     "mdm_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
@@ -65,6 +66,7 @@ def configure_logging(level: str) -> None:
     if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
         handler = logging.StreamHandler()
         handler.addFilter(RequestIdFilter())
+        handler.addFilter(RedactingFilter())
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )

@@ -7,7 +7,10 @@ nothing overtakes a failed message. The file drop writes whole snapshots instead
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mdm.publication.egress import EgressPolicy
 
 
 @dataclass(frozen=True)
@@ -32,13 +35,14 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
-def open_channel(channel: str, config: dict[str, Any], live_secrets: list[str]) -> Channel:
+def open_channel(channel: str, config: dict[str, Any], live_secrets: list[str],
+                 policy: EgressPolicy) -> Channel:
     if channel == "webhook":
         from mdm.publication.channels.webhook import WebhookChannel
 
-        return WebhookChannel(config, live_secrets)
+        return WebhookChannel(config, live_secrets, policy)
     if channel == "amqp":
         from mdm.publication.channels.amqp import AmqpChannel
 
-        return AmqpChannel(config)
+        return AmqpChannel(config, policy)
     raise ValueError(f"channel {channel!r} does not deliver single messages")

@@ -15,7 +15,9 @@ import pika
 from pika.exceptions import AMQPError
 
 from mdm.publication.channels import Message, Outcome
+from mdm.publication.egress import EgressPolicy, TargetRefused
 from mdm.publication.payloads import CONTENT_TYPE
+from mdm.redaction import redact_text
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_EXCHANGE = "mdm.{domain}"
@@ -23,8 +25,9 @@ DEFAULT_ROUTING_KEY = "{domain}.{change}"
 
 
 class AmqpChannel:
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], policy: EgressPolicy) -> None:
         self.url = config.get("url") or DEFAULT_URL
+        self.policy = policy
         self.exchange = config.get("exchange") or DEFAULT_EXCHANGE
         self.routing_key = config.get("routing_key") or DEFAULT_ROUTING_KEY
         self.exchange_type = config.get("exchange_type") or "topic"
@@ -45,6 +48,11 @@ class AmqpChannel:
     def _channel(self) -> Any:
         if self._chan is None or not self._chan.is_open:
             params = pika.URLParameters(self.url)
+            # connect to the address just checked, not to whatever DNS answers next
+            if params.ssl_options is not None and not params.ssl_options.server_hostname:
+                params.ssl_options = pika.SSLOptions(params.ssl_options.context,
+                                                     server_hostname=params.host)
+            params.host = self.policy.resolve(params.host, params.port)
             params.socket_timeout = self.timeout
             params.blocked_connection_timeout = self.timeout
             params.connection_attempts = 1
@@ -90,9 +98,11 @@ class AmqpChannel:
     def send(self, messages: list[Message]) -> list[Outcome]:
         try:
             chan = self._channel()
+        except TargetRefused as exc:
+            return [Outcome(False, exc.reason[:500])]
         except (AMQPError, OSError, TimeoutError) as exc:
             self.close()
-            return [Outcome(False, f"connect: {type(exc).__name__}: {exc}"[:500])]
+            return [Outcome(False, redact_text(f"connect: {type(exc).__name__}: {exc}")[:500])]
         tags: list[int] = []
         error: str | None = None
         try:
@@ -115,7 +125,7 @@ class AmqpChannel:
                 self._next_tag += 1
             self._wait(lambda: all(t in self._acked for t in tags), "publisher confirm")
         except (AMQPError, OSError, TimeoutError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = redact_text(f"{type(exc).__name__}: {exc}")[:500]
             self.close()
         outcomes: list[Outcome] = []
         for m, tag in zip(messages, tags, strict=False):

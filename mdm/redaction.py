@@ -1,0 +1,79 @@
+"""Secrets never leave the hub: one redaction rule for responses, audit entries, change
+events, delivery errors and log lines.
+
+A value is secret when its key names one (``*secret*``, ``*password*``, ``*token*``,
+``*api_key*``, ``*credential*``) or when it is a password inside a URL
+(``amqp://user:PASSWORD@host``); signing secrets (``whsec_...``) and API keys
+(``mdm_<id>_<secret>``) are recognised in free text too. Non-text values under a secret
+key (a count, a flag) are kept.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+REDACTED = "***"
+
+_SECRET_KEY = re.compile(r"secret|passw(or)?d|token|api[_-]?key|credential|private[_-]?key",
+                         re.IGNORECASE)
+# scheme://user:password@ -> scheme://user:***@  (userinfo ends at the last '@' before the path)
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)"
+                           r"(?P<pw>[^/?#\s]*)(?P<at>@)")
+_WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=_\-]+")
+_API_KEY = re.compile(r"\b(?P<head>mdm_[0-9a-f]{12}_)[A-Za-z0-9_\-]+")
+
+
+@lru_cache(maxsize=4096)
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
+
+
+def redact_text(text: str) -> str:
+    """``text`` with passwords in URLs, signing secrets and API keys replaced."""
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED + m["at"], text)
+    if "whsec_" in text:
+        text = _WEBHOOK_SECRET.sub("whsec_" + REDACTED, text)
+    if "mdm_" in text:
+        text = _API_KEY.sub(lambda m: m["head"] + REDACTED, text)
+    return text
+
+
+def _hide(value: Any) -> Any:
+    """Everything textual under a secret key."""
+    if isinstance(value, str):
+        return REDACTED if value else value
+    if isinstance(value, dict):
+        return {k: _hide(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_hide(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON-like value (dicts, lists, strings, numbers) with secrets replaced."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: (_hide(v) if isinstance(k, str) and is_secret_key(k) else redact(v))
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Log lines (message, arguments and traceback) go out redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        return True
