@@ -10,6 +10,7 @@ The suppliers are bulk-inserted straight into a fresh SQLite database (setup is 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -62,6 +63,7 @@ def main() -> None:
     from publication_throughput import fresh_app  # same folder: the shared set-up
 
     tmp = Path(tempfile.mkdtemp(prefix="mdm-bench-"))
+    os.environ["MDM_FILE_DROP_ROOT"] = str(tmp)  # the drop folder below
     app = fresh_app(args.database_url or f"sqlite:///{tmp}/bench.sqlite3")
     out = tmp / "drop"
     with app.app_context():

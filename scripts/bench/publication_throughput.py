@@ -53,7 +53,9 @@ def fresh_app(url: str) -> Any:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     migrate.upgrade(url)
-    return create_app(Config(database_url=url))
+    # the receiver and the broker run on this machine: allow them (the worker inherits it)
+    os.environ.setdefault("MDM_ALLOWED_TARGETS", "127.0.0.1,::1")
+    return create_app(Config.from_env({**os.environ, "MDM_DATABASE_URL": url}))
 
 
 class AmqpCounter(threading.Thread):
