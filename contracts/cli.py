@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from contracts import __version__
 from contracts.compatibility.changelog import changelog_json, changelog_markdown
 from contracts.compatibility.loader import load_contract, read_text
 from contracts.compatibility.modes import check_compatibility, diff_contracts
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contracts", description="Check data contracts (JSON Schema, OpenAPI, AsyncAPI)."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser(

@@ -9,10 +9,11 @@ import orjson
 from flask import Flask, g
 from flask.json.provider import DefaultJSONProvider
 
+from mdm import __version__
 from mdm.config import Config
 from mdm.db import db
 from mdm.domains.registry import load_registry
-from mdm.web import errors, observability
+from mdm.web import errors, guard, observability
 
 API_SPEC_OPTIONS: dict[str, Any] = {
     "info": {
@@ -55,13 +56,13 @@ def create_app(config: Config | None = None) -> Flask:
         MDM=cfg,
         TESTING=cfg.testing,
         API_TITLE="MDM Hub",
-        API_VERSION="1.0.0",
+        API_VERSION=__version__,  # the package metadata's, as `mdm --version` says
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS=API_SPEC_OPTIONS,
-        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
+    guard.init_app(app)  # limits and the int path converter, before any blueprint
     observability.configure_logging(cfg.log_level)
     db.init_app(app)
     app.extensions["mdm_domains"] = load_registry(cfg.domains_path)

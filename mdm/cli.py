@@ -17,6 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from mdm import __version__
 from mdm.context import cli_context
 from mdm.db import db
 from mdm.errors import MdmError
@@ -351,10 +352,23 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
+class HubGroup(FlaskGroup):
+    """Flask's command group without Flask's own options (-e/-A/--debug) and commands
+    (run/shell/routes): the hub's app is fixed and served by gunicorn (scripts/serve)."""
+
+    FLASK_OPTIONS = ("env_file", "app", "debug")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(add_default_commands=False, add_version_option=False, **kwargs)
+        self.params = [p for p in self.params if p.name not in self.FLASK_OPTIONS]
+
+
 def main() -> None:
     from mdm.app import create_app
 
-    cli = FlaskGroup(create_app=lambda: create_app(), help="MDM Hub command line.")
+    cli = HubGroup(create_app=lambda: create_app(), help="MDM Hub command line.")
+    click.version_option(__version__, "--version", prog_name="mdm",
+                         message="%(prog)s %(version)s")(cli)
     cli.main(prog_name="mdm")
 
 

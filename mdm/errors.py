@@ -60,3 +60,18 @@ class PreconditionRequired(MdmError):
 class PayloadTooLarge(MdmError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(MdmError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class UriTooLong(MdmError):
+    status = 414
+    code = "uri_too_long"
+
+
+class HeaderFieldsTooLarge(MdmError):
+    status = 431
+    code = "header_fields_too_large"

@@ -5,10 +5,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.audit import service
 from mdm.db import db
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import STEWARDS, requires
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit trail")

@@ -5,12 +5,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.auth import service
 from mdm.auth.models import ROLES
 from mdm.db import db
 from mdm.sources.models import SourceSystem
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import ADMINS, request_context, requires
 
 blp = Blueprint("api_keys", __name__, url_prefix="/api-keys", description="API keys")

@@ -5,11 +5,11 @@ from typing import Any
 
 from flask import current_app, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.crosswalks import service
 from mdm.crosswalks.schemas import BatchResolveInSchema, BatchResolveOutSchema, ResolutionSchema
 from mdm.db import db
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import READ, requires
 
 blp = Blueprint("crosswalks", __name__, description="Crosswalks between source ids and golden ids")

@@ -6,8 +6,8 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import READ, requires
 
 blp = Blueprint("domains", __name__, url_prefix="/domains", description="Domain definitions")

@@ -5,10 +5,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.events import service
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import READ, requires
 
 blp = Blueprint("changes", __name__, url_prefix="/changes", description="Change feed")

@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.hierarchies import formats, queries, service
@@ -36,6 +35,7 @@ from mdm.hierarchies.schemas import (
     HierarchyVersionResultSchema,
     HierarchyVersionSchema,
 )
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import READ, STEWARDS, request_context, requires
 
 blp = Blueprint("hierarchies", __name__, description="Finance hierarchies: accounts, cost "

@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.matching import service
@@ -15,6 +14,7 @@ from mdm.matching.schemas import (
     MatchDecisionSchema,
     MatchSettingsSchema,
 )
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import READ, requires
 
 blp = Blueprint("matching", __name__, description="Matching: decisions, explanations, settings")

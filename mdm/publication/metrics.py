@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
+
+from mdm.web.observability import register_scrape_collector
 
 DELIVERIES = Counter(
     "mdm_publication_deliveries_total",
@@ -24,8 +26,9 @@ LAG = Histogram(
 
 
 class DeliveryStateCollector(Collector):
-    """mdm_publication_deliveries{subscription,state}: pending, retrying, delivered, dead;
-    mdm_publication_oldest_pending_seconds{subscription}."""
+    """mdm_publication_delivery_state{subscription,state}: pending, retrying, delivered, dead;
+    mdm_publication_oldest_pending_seconds{subscription}. (The gauge is not called
+    mdm_publication_deliveries: that is the worker's counter family, ..._total.)"""
 
     def __init__(self, engine_getter: Any) -> None:
         self.engine_getter = engine_getter
@@ -40,7 +43,7 @@ class DeliveryStateCollector(Collector):
         engine = self.engine_getter()
         if engine is None:
             return
-        states = GaugeMetricFamily("mdm_publication_deliveries",
+        states = GaugeMetricFamily("mdm_publication_delivery_state",
                                    "Deliveries per subscription and state",
                                    labels=["subscription", "state"])
         oldest = GaugeMetricFamily("mdm_publication_oldest_pending_seconds",
@@ -74,15 +77,9 @@ class DeliveryStateCollector(Collector):
         yield oldest
 
 
-_registered = False
-
-
 def register_collector() -> None:
-    """Register the database collector once per process (the app and the worker)."""
-    global _registered
-    if _registered:
-        return
+    """Register the database collector once per process (the app and the worker), where the
+    multiprocess /metrics reads it too."""
     from mdm.db import db
 
-    REGISTRY.register(DeliveryStateCollector(lambda: db.engine))
-    _registered = True
+    register_scrape_collector(DeliveryStateCollector(lambda: db.engine))

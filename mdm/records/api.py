@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app, g, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.errors import ValidationFailed
@@ -25,6 +24,7 @@ from mdm.records.schemas import (
     SourceRecordSchema,
     VersionSchema,
 )
+from mdm.web.blueprint import Blueprint
 from mdm.web.schemas import GoldenPageSchema, GoldenSchema
 from mdm.web.security import (
     READ,

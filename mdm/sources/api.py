@@ -5,11 +5,11 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.sources import service
 from mdm.sources.models import SOURCE_KINDS
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import ADMINS, READ, request_context, requires
 
 blp = Blueprint("sources", __name__, url_prefix="/source-systems", description="Source systems")

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mdm.db import db
 from mdm.errors import PreconditionRequired
@@ -44,6 +43,7 @@ from mdm.stewardship.schemas import (
     StewardReasonInSchema,
     StewardUnmergeInSchema,
 )
+from mdm.web.blueprint import Blueprint
 from mdm.web.security import READ, STEWARDS, request_context, requires
 
 blp = Blueprint("stewardship", __name__, description="Stewardship: review queue, merge, "

@@ -25,10 +25,12 @@ _HTTP_CODES = {
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_failed",
     428: "precondition_required",
     429: "too_many_requests",
+    431: "header_fields_too_large",
     500: "internal_error",
 }
 
@@ -65,7 +67,9 @@ class MdmApi(Api):
         message = data.get("message") or error.description or error.name
         if status == 422 and "message" not in data:
             message = "The request is not valid; see errors."
-        headers = data.get("headers") or {}
+        # werkzeug's own headers (Allow on a 405, WWW-Authenticate) go with the JSON body.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
         code = _HTTP_CODES.get(status, error.name.lower().replace(" ", "_"))
         return _body(status, code, message, errors), status, headers
 

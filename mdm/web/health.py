@@ -5,10 +5,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from mdm.db import db
+from mdm.web.blueprint import Blueprint
 
 blp = Blueprint("system", __name__, description="Health and readiness probes")
 

@@ -9,19 +9,12 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
-from mdm.errors import ValidationFailed
 from mdm.redaction import RedactingFilter
+from mdm.web import guard
 
 REQUESTS = Counter(
     "mdm_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
@@ -74,23 +67,6 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
-def _refuse_nul_characters() -> None:
-    """PostgreSQL text cannot hold U+0000; refuse it up front on every backend alike, with
-    a 422 naming where it was, rather than letting the database fail mid-request."""
-    where = None
-    if "\x00" in request.path:
-        where = "path"
-    elif b"%00" in request.query_string or b"\x00" in request.query_string:
-        where = "query"
-    elif request.content_length and request.mimetype == "application/json":
-        body = request.get_data(cache=True)
-        if b"\\u0000" in body or b"\x00" in body:
-            where = "body"
-    if where:
-        raise ValidationFailed("NUL characters are not allowed.",
-                               errors={where: ["Contains a NUL (U+0000) character."]})
-
-
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
@@ -98,7 +74,7 @@ def init_app(app: Flask) -> None:
         # A client-supplied id is kept when it is sane, so one id follows a call across systems.
         g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
         g.started = time.perf_counter()
-        _refuse_nul_characters()
+        guard.check_request()
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -115,12 +91,15 @@ def init_app(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics() -> Any:
+        registry = REGISTRY
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # gunicorn workers: sum their files, and add the scrape-time database collectors,
+            # which belong to no worker.
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
             for collector in _SCRAPE_COLLECTORS:
                 registry.register(collector)
-            data = generate_latest(registry)
-        else:
-            data = generate_latest()
-        return Response(data, mimetype=CONTENT_TYPE_LATEST)
+        # Prometheus text by default, OpenMetrics when the scraper asks for it.
+        encoder, content_type = choose_encoder(request.headers.get("Accept"))
+        # content_type, not mimetype: Flask would add a second "; charset=utf-8".
+        return Response(encoder(registry), content_type=content_type)

@@ -72,4 +72,4 @@ def test_metrics_report_deliveries_per_subscription(client: Any, admin: Any,
     with client.application.app_context():
         router.route(db.session)
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'mdm_publication_deliveries{state="pending",subscription="sap-vendors"} 1.0' in text
+    assert 'mdm_publication_delivery_state{state="pending",subscription="sap-vendors"} 1.0' in text
