@@ -64,5 +64,5 @@ class Key(MethodView):
     @requires(*ADMINS)
     @blp.response(200, ApiKeySchema)
     def delete(self, key_id: str) -> Any:
-        """Revoke an API key"""
+        """Revoke an API key (never the last active admin key)"""
         return _dump(service.revoke_key(db.session, request_context(), key_id))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit
-from mdm.auth.models import ROLES, SOURCE, ApiKey
+from mdm.auth.models import ADMIN, ROLES, SOURCE, ApiKey
 from mdm.context import Actor, RequestContext
 from mdm.db import utcnow
 from mdm.errors import Conflict, NotFound, Unauthorized, ValidationFailed
@@ -67,13 +67,33 @@ def create_key(
     return IssuedKey(key, f"{PREFIX}_{key_id}_{secret}")
 
 
+def _active_admins(session: Session, *, lock: bool = False) -> list[str]:
+    q = (select(ApiKey.id).where(ApiKey.role == ADMIN, ApiKey.revoked_at.is_(None))
+         .order_by(ApiKey.id))
+    return list(session.scalars(q.with_for_update() if lock else q))
+
+
 def revoke_key(session: Session, ctx: RequestContext, key_id: str) -> ApiKey:
+    """Revoke a key. The last active admin key stays: without it nobody could manage keys
+    (a key revoking itself included), so create another admin key first."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"No API key '{key_id}'")
     if key.revoked_at is not None:
         raise Conflict(f"API key '{key_id}' is already revoked")
+    if key.role == ADMIN and session.get_bind().dialect.name == "postgresql":
+        # lock the active admin keys (in id order, so two revocations queue rather than
+        # deadlock): the second of two concurrent revocations then sees the first. SQLite
+        # serialises writers, so the count below is current there.
+        _active_admins(session, lock=True)
     key.revoked_at = utcnow()
+    if key.role == ADMIN:
+        session.flush()
+        if not _active_admins(session):
+            session.rollback()
+            raise Conflict("The last active admin key cannot be revoked; create another "
+                           "admin key first.",
+                           errors={"key_id": ["The last active admin key."]})
     audit(
         session,
         ctx,
