@@ -6,6 +6,7 @@ show the settings, and re-match a whole domain (dry run: report only).
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,26 +15,31 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from mdm.context import Actor, RequestContext
-from mdm.db import new_id, utcnow
+from mdm.context import RequestContext
+from mdm.db import utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
-from mdm.errors import Conflict, MdmError, NotFound, ValidationFailed
+from mdm.errors import Conflict, NotFound, ValidationFailed
 from mdm.matching import index
+from mdm.matching.apply import (
+    MAX_SIDE_RECORDS,
+    Plan,
+    apply_each,
+    apply_plan,
+    matching_context,
+    pair_dict,
+)
 from mdm.matching.batch import dry_run_diff, match_batch
-from mdm.matching.decisions import ClusteringDiff, PairDecision
 from mdm.matching.domains import settings_block, settings_for, settings_origin
 from mdm.matching.engine import MatchEngine
 from mdm.matching.incremental import engine_for
-from mdm.matching.models import BATCH, MatchDecisionRecord, MatchParams, MatchPrepared
+from mdm.matching.models import MatchDecisionRecord, MatchParams, MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.settings import MatchSettings
 from mdm.records.models import MERGED, GoldenRecord, SourceRecord
 from mdm.sources.models import SourceSystem
 
-MATCHING_ACTOR = "matching"
-MAX_SIDE_RECORDS = 50  # records per side of an explained pair
 MAX_EXPLAINED_PAIRS = 25
 MAX_DECISIONS = 500
 
@@ -185,14 +191,8 @@ def explain(session: Session, registry: DomainRegistry, domain: str, a: str,
 
 
 def _pair_dict(engine: MatchEngine, x: PreparedRecord, y: PreparedRecord) -> dict[str, Any]:
-    out = _plain(engine.explain(x, y))
+    out = pair_dict(engine.explain(x, y))
     out["conflict"] = engine.conflict(x.values, y.values)
-    return out
-
-
-def _plain(pair: PairDecision) -> dict[str, Any]:
-    out = pair.to_dict()
-    out["outcome"] = pair.outcome.value
     return out
 
 
@@ -238,6 +238,7 @@ class RematchReport:
     unchanged: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     applied: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # match, apply, index
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -255,16 +256,20 @@ def rematch(
     train: bool = True,
     workers: int = 2,
     progress: Progress | None = None,
+    one_at_a_time: bool = False,
 ) -> RematchReport:
     """Match a whole domain again and compare with today's golden records.
 
     ``train`` estimates new parameters (stored unless ``dry_run``); otherwise the stored
     ones (or the defaults) are used, exactly as incremental matching uses them. Applying
-    merges whole golden records through stewardship's merge (actor "matching") and opens
-    review tasks. A proposed split is applied through stewardship's unmerge (the largest
-    part keeps the golden id, every other part gets a new one) unless a person merged
-    records into that golden record: undoing a steward's ruling needs a steward, so such
-    splits are only reported (``applied["splits_held"]``). ``dry_run`` changes nothing.
+    merges whole golden records as stewardship's merge would (actor "matching") and opens
+    one review task per undecided group. A proposed split is applied as stewardship's
+    unmerge (the largest part keeps the golden id, every other part gets a new one) unless
+    a person merged records into that golden record: undoing a steward's ruling needs a
+    steward, so such splits are only reported (``applied["splits_held"]``). ``dry_run``
+    changes nothing. The plan is applied in bulk (``mdm.matching.apply``);
+    ``one_at_a_time`` applies it through stewardship's use cases instead, the reference
+    the bulk path is tested against.
     """
     from mdm.stewardship.service import not_a_match_pairs
 
@@ -276,10 +281,12 @@ def rematch(
         params, _ = index.current_params(session, domain, settings)
 
     current: dict[str, str] = {}
+    started = time.monotonic()
     constraints = _constraints(session, domain, not_a_match_pairs(session, domain))
     result, params = match_batch(_stream(session, domain, current), settings, params,
                                  constraints=constraints, workers=workers, progress=progress)
     diff = dry_run_diff(current, result.clusters)
+    report.seconds["match"] = time.monotonic() - started
     report.records = len(current)
     report.params_version = params.version
     report.stats = result.stats
@@ -298,8 +305,18 @@ def rematch(
     if train:
         store_params(session, ctx, domain, settings, params, len(current))
     session.commit()
-    report.applied = _apply(session, registry, domain, settings, params, diff, result.review,
-                            current, ctx.request_id, progress)
+    plan = Plan(domain, settings, params, diff, result.review, current)
+    actor = matching_context(ctx.request_id)
+    started = time.monotonic()
+    if one_at_a_time:
+        report.applied = apply_each(session, registry, plan, actor, progress)
+    else:
+        report.applied = apply_plan(session, registry, plan, actor, progress=progress)
+    report.applied["decisions"] = report.applied["merged"]
+    report.seconds["apply"] = time.monotonic() - started
+    started = time.monotonic()
+    report.applied["reindexed"] = ensure_index(session, domain, settings, progress=progress)
+    report.seconds["index"] = time.monotonic() - started
     return report
 
 
@@ -333,125 +350,6 @@ def _constraints(session: Session, domain: str,
         right = [b] if b.startswith(index.SR_PREFIX) else members.get(b, [])
         out.update((x, y) for x in left for y in right)
     return out
-
-
-def _apply(session: Session, registry: DomainRegistry, domain: str, settings: MatchSettings,
-           params: ModelParams, diff: ClusteringDiff, review: list[Any],
-           current: dict[str, str], request_id: str | None,
-           progress: Progress | None) -> dict[str, Any]:
-    from mdm.stewardship.service import merge, open_review_task, survivors
-
-    ctx = RequestContext(Actor(name=MATCHING_ACTOR, role="admin"),
-                         request_id or f"match-{new_id()}")
-    engine = engine_for(settings, params)
-    reason = f"batch re-match with settings {settings.version}, parameters {params.version}"
-    merged, failed = 0, []
-    for n, proposal in enumerate(diff.merges, start=1):
-        goldens = sorted(set(survivors(session, proposal["from_clusters"]).values()))
-        if len(goldens) < 2:
-            continue
-        explanation = _merge_explanation(session, engine, proposal, current)
-        survivor = min(session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(goldens))),
-                       key=lambda g: (g.created_at, g.id)).id
-        session.add(MatchDecisionRecord(
-            domain=domain, mode=BATCH, source_record_id=None, golden_id=survivor,
-            action="merge", probability=explanation["probability"],
-            related_golden_ids=[g for g in goldens if g != survivor], review_task_id=None,
-            settings_version=settings.version, params_version=params.version,
-            explanation=explanation, actor=ctx.actor.name, request_id=ctx.request_id,
-            created_at=utcnow()))
-        try:
-            merge(session, registry, ctx, goldens, reason=reason)  # commits the decision too
-            merged += 1
-        except MdmError as exc:
-            session.rollback()
-            failed.append({"golden_ids": goldens, "error": exc.message})
-        if progress:
-            progress("apply merges", n, len(diff.merges))
-    split, held = _apply_splits(session, registry, ctx, diff, reason, progress)
-    tasks = 0
-    for group in review:
-        goldens = sorted(set(survivors(session, {current[r] for r in group.record_ids
-                                                 if r in current}).values()))
-        if len(goldens) < 2:
-            continue
-        best = max((p[2] for p in group.pairs), default=0.0)
-        open_review_task(session, ctx, domain=domain, golden_ids=goldens,
-                         source_record_ids=[index.record_id(r) for r in group.record_ids],
-                         score=best, explanation={
-                             "mode": BATCH, "settings_version": settings.version,
-                             "params_version": params.version,
-                             "pairs": [{"left_id": x, "right_id": y, "probability": p,
-                                        "reason": why} for x, y, p, why in group.pairs]})
-        tasks += 1
-    session.commit()
-    reindexed = ensure_index(session, domain, settings, progress=progress)
-    return {"merged": merged, "failed": failed, "split": split, "splits_held": held,
-            "review_tasks": tasks, "reindexed": reindexed}
-
-
-def _apply_splits(session: Session, registry: DomainRegistry, ctx: RequestContext,
-                  diff: ClusteringDiff, reason: str,
-                  progress: Progress | None) -> tuple[int, list[dict[str, Any]]]:
-    """Unmerge the parts a re-match puts apart; hold those a person had merged."""
-    from mdm.stewardship.service import survivors, unmerge
-
-    now = survivors(session, [proposal["cluster"] for proposal in diff.splits])
-    by_person = _merged_by_person(session, sorted(set(now.values())))
-    done, held = 0, []
-    for n, proposal in enumerate(diff.splits, start=1):
-        golden_id = now[proposal["cluster"]]
-        parts = sorted(([index.record_id(r) for r in part] for part in proposal["into"]),
-                       key=lambda part: (-len(part), min(part)))
-        if golden_id in by_person:
-            held.append({"golden_id": golden_id, "into": parts, "reason":
-                         f"merge operation {by_person[golden_id]} was made by a person"})
-            continue
-        for part in parts[1:]:
-            try:
-                unmerge(session, registry, ctx, golden_id, reason=reason,
-                        source_record_ids=part, remember=False)
-            except MdmError as exc:
-                session.rollback()
-                held.append({"golden_id": golden_id, "into": parts, "reason": exc.message})
-                break
-        else:
-            done += 1
-        if progress:
-            progress("apply splits", n, len(diff.splits))
-    return done, held
-
-
-def _merged_by_person(session: Session, golden_ids: list[str]) -> dict[str, str]:
-    """Golden id -> a merge into it made by someone other than the matcher."""
-    from mdm.stewardship.models import MERGE, LineageLink, LineageOperation
-
-    LO, LL = LineageOperation, LineageLink
-    out: dict[str, str] = {}
-    for chunk in index.chunks(golden_ids, 500):
-        for golden_id, operation_id in session.execute(
-            select(LL.golden_id, LO.id).join(LO, LL.operation_id == LO.id)
-            .where(LL.golden_id.in_(chunk), LO.kind == MERGE, LO.actor != MATCHING_ACTOR)
-        ):
-            out[golden_id] = operation_id
-    return out
-
-
-def _merge_explanation(session: Session, engine: MatchEngine, proposal: dict[str, Any],
-                       current: dict[str, str]) -> dict[str, Any]:
-    """The strongest pairs across the golden records a batch merge joins."""
-    ids = [index.record_id(r) for r in proposal["records"]][:MAX_SIDE_RECORDS]
-    rows = session.execute(index.attributes_query(ids)).all()
-    prepared = [engine.settings.prepare(Record(index.record_key(i), code, attrs))
-                for i, code, attrs, _ in rows]
-    pairs = [_plain(engine.explain(x, y)) for k, x in enumerate(prepared)
-             for y in prepared[k + 1:] if current.get(x.id) != current.get(y.id)]
-    pairs.sort(key=lambda p: -p["probability"])
-    return {"mode": BATCH, "action": "merge", "from_golden_ids": proposal["from_clusters"],
-            "records": proposal["records"], "pairs": pairs[:MAX_EXPLAINED_PAIRS],
-            "probability": pairs[0]["probability"] if pairs else None,
-            "settings_version": engine.settings.version,
-            "params_version": engine.params_version}
 
 
 def ensure_index(session: Session, domain: str, settings: MatchSettings, *,
