@@ -34,7 +34,7 @@ from mdm.matching.engine import MatchEngine, probability_from_weight
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.settings import MatchSettings
-from mdm.matching.training import Patterns, count_patterns, estimate_params
+from mdm.matching.training import Patterns, count_patterns, estimate_params, term_frequencies
 
 __all__ = ["dry_run_diff", "match_batch"]
 
@@ -218,6 +218,9 @@ def _match_batch(
 
             params = estimate_params(settings, rows, sources, index=index,
                                      counter=counter, progress=report)
+        else:
+            # Term frequencies always come from the records being matched.
+            params = params.with_term_frequencies(term_frequencies(settings, rows, params))
         timings["train"] = time.perf_counter() - t
         engine = MatchEngine(settings, params)
         _STATE["engine"] = engine

@@ -50,6 +50,32 @@ class Comparison(ABC):
         self.feature = feature
         self.name = name or feature
         self._i = -1
+        # Prior m and u per level (None: the generic ``default_m``/``default_u``): what
+        # an untrained hub scores with, and what training smooths towards.
+        self.m_prior: list[float] | None = None
+        self.u_prior: list[float] | None = None
+        # Splink-style term-frequency adjustment of the exact level: agreeing on a
+        # value every third record has (a legal form, a capital city) is weak evidence.
+        self.term_frequency_adjustments = False
+
+    def configure(
+        self, *, m: Sequence[float] | None = None, u: Sequence[float] | None = None,
+        term_frequency_adjustments: bool = False,
+    ) -> Comparison:
+        """Set the level priors and the term-frequency switch (returns self)."""
+        for which, values in (("m", m), ("u", u)):
+            if values is None:
+                continue
+            if len(values) != len(self.labels) or not all(0 < v < 1 for v in values):
+                raise ValueError(
+                    f"{self.name}: {which} needs {len(self.labels)} probabilities in (0, 1), "
+                    f"one per level {self.labels}")
+            if abs(sum(values) - 1.0) > 1e-6:
+                raise ValueError(f"{self.name}: {which} must sum to 1")
+        self.m_prior = [float(v) for v in m] if m is not None else None
+        self.u_prior = [float(v) for v in u] if u is not None else None
+        self.term_frequency_adjustments = bool(term_frequency_adjustments)
+        return self
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -99,6 +125,12 @@ class Comparison(ABC):
         if self.name != self.feature:
             out["name"] = self.name
         out.update(self.params())
+        if self.m_prior is not None:
+            out["m"] = self.m_prior
+        if self.u_prior is not None:
+            out["u"] = self.u_prior
+        if self.term_frequency_adjustments:
+            out["term_frequency_adjustments"] = True
         return out
 
     def __repr__(self) -> str:
@@ -114,7 +146,9 @@ def comparison_from_dict(data: dict[str, Any]) -> Comparison:
     except KeyError:
         raise ValueError(f"unknown comparison type {type_name!r}") from None
     feature = spec.pop("feature")
-    return cls(feature, **spec)
+    m, u = spec.pop("m", None), spec.pop("u", None)
+    tf = spec.pop("term_frequency_adjustments", False)
+    return cls(feature, **spec).configure(m=m, u=u, term_frequency_adjustments=tf)
 
 
 def _objects(rows: Rows, i: int) -> np.ndarray:

@@ -58,12 +58,16 @@ class Contribution(_Json):
     level: int               # -1 = null (a side is missing)
     label: str
     bayes_factor: float
-    log2_weight: float
+    log2_weight: float       # the level's weight, term-frequency adjustment included
+    # The part of log2_weight that comes from how common the agreeing value is in the
+    # hub (Splink's term-frequency adjustment): negative for a common city, say.
+    tf_adjustment: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         # Written out: dataclasses.asdict deep-copies recursively, a hot-path cost.
         return {"comparison": self.comparison, "level": self.level, "label": self.label,
-                "bayes_factor": self.bayes_factor, "log2_weight": self.log2_weight}
+                "bayes_factor": self.bayes_factor, "log2_weight": self.log2_weight,
+                "tf_adjustment": self.tf_adjustment}
 
 
 @dataclass

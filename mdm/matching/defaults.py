@@ -19,6 +19,50 @@ def _rule(name: str, outcome: str, *tests: tuple[str, str]) -> dict[str, Any]:
             "when": [{"feature": f, "test": t} for f, t in tests]}
 
 
+def _p(*weights: float) -> list[float]:
+    """Level probabilities from relative weights (so each list sums to exactly 1)."""
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def _at_least(*tests: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"comparison": c, "at_least": level} for c, level in tests]
+
+
+# Priors per level, most similar first, "else" last: what an untrained hub scores with.
+# u is the chance two *different* organisations land on the level. Shared values are
+# common among different companies (a legal form: every third pair; a city or a big
+# postcode: one pair in 20 or 100), so agreeing on them is weak evidence; names,
+# streets, phones and identifiers rarely agree by chance. Term frequencies then refine
+# the exact level per value.
+_PARTY_PRIORS: dict[str, tuple[list[float], list[float]]] = {
+    "name": (_p(0.55, 0.2, 0.1, 0.07, 0.08), _p(2e-5, 1e-4, 1e-3, 1e-2, 0.98888)),
+    "legal_form": (_p(0.9, 0.1), _p(0.3, 0.7)),
+    "tax_id": (_p(0.6, 0.15, 0.05, 0.02, 0.18), _p(1e-6, 1e-5, 1e-4, 0.6, 0.399889)),
+    "street": (_p(0.6, 0.2, 0.1, 0.1), _p(2e-3, 3e-3, 2e-2, 0.975)),
+    "postcode": (_p(0.85, 0.05, 0.1), _p(0.01, 0.03, 0.96)),
+    "city": (_p(0.85, 0.07, 0.08), _p(0.05, 0.01, 0.94)),
+    "phone": (_p(0.6, 0.05, 0.35), _p(1e-5, 1e-4, 0.99989)),
+    "email_domain": (_p(0.7, 0.3), _p(1e-4, 0.9999)),
+    "website": (_p(0.7, 0.3), _p(1e-4, 0.9999)),
+    # Companies keep several accounts: two valid, different IBANs say little.
+    "iban": (_p(0.5, 0.1, 0.05, 0.3, 0.05), _p(1e-6, 1e-5, 1e-4, 0.6, 0.399889)),
+    "duns": (_p(0.9, 0.1), _p(1e-6, 0.999999)),
+}
+_TERM_FREQUENCY = frozenset({"name", "legal_form", "street", "postcode", "city"})
+
+
+def _priors(comparisons: list[dict[str, Any]],
+            priors: dict[str, tuple[list[float], list[float]]]) -> list[dict[str, Any]]:
+    for c in comparisons:
+        name = c.get("name", c["feature"])
+        if name in priors:
+            c["m"], c["u"] = priors[name]
+        if name in _TERM_FREQUENCY:
+            c["term_frequency_adjustments"] = True
+    return comparisons
+
+
 def _party(version: str) -> dict[str, Any]:
     """Suppliers and customers: organisations identified by name, tax id and address."""
     return {
@@ -39,7 +83,7 @@ def _party(version: str) -> dict[str, Any]:
             {"name": "iban", "from": "iban", "normalizer": "iban"},
             {"name": "duns", "from": "duns", "normalizer": "duns"},
         ],
-        "comparisons": [
+        "comparisons": _priors([
             {"type": "TokenSetAtThresholds", "feature": "name",
              "thresholds": [0.92, 0.85, 0.7]},
             {"type": "ExactMatch", "feature": "name.legal_form", "name": "legal_form"},
@@ -52,7 +96,7 @@ def _party(version: str) -> dict[str, Any]:
             {"type": "ExactMatch", "feature": "website"},
             {"type": "IdentifierComparison", "feature": "iban"},
             {"type": "ExactMatch", "feature": "duns"},
-        ],
+        ], _PARTY_PRIORS),
         "blocking": [
             block_on("tax_id"),
             block_on("country", ("name", "first_token")),
@@ -72,6 +116,15 @@ def _party(version: str) -> dict[str, Any]:
             _rule("different_country", "non_match", ("country", "different")),
         ],
         "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
+        # Until parameters are trained on the hub's own data, a merge needs a close name
+        # and an agreeing street, contact or identifier (tax ids merge by rule anyway);
+        # a high score from shared legal form, postcode and city alone goes to review.
+        "untrained_auto_merge": [
+            _at_least(("name", "token_set>=0.85")),
+            _at_least(("street", "token_set>=0.9"), ("phone", "exact"),
+                      ("email_domain", "exact"), ("website", "exact"),
+                      ("iban", "equal"), ("duns", "exact"), ("tax_id", "equal")),
+        ],
         # m is learned on blocks of identifiers, where nearly every pair is one entity.
         # A name block is full of group companies (same brand and website, other
         # address) that EM would otherwise take for a second kind of "match".

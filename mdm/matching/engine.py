@@ -14,12 +14,13 @@ import numpy as np
 
 from mdm.matching.comparisons import NULL_LEVEL
 from mdm.matching.decisions import Contribution, PairDecision, PairOutcome
-from mdm.matching.params import ModelParams
+from mdm.matching.params import MAX_TF_BOOST, ModelParams
 from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.rules import Outcome
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["MatchEngine", "RULE_MATCH_WEIGHT", "RULE_NON_MATCH_WEIGHT"]
+__all__ = ["MAX_TF_BOOST", "MatchEngine", "RULE_MATCH_WEIGHT", "RULE_NON_MATCH_WEIGHT",
+           "UNTRAINED_REASON"]
 
 # Sentinel weights for pairs a deterministic rule decided; far outside what evidence
 # can produce so sorting by weight puts rule matches first and rule non-matches last.
@@ -40,6 +41,12 @@ def weight_from_probability(p: float) -> float:
     return math.log2(p / (1 - p))
 
 
+# Where an untrained engine caps a pair that lacks the required evidence: just under
+# the auto-merge weight, so the pair goes to review instead.
+_UNTRAINED_MARGIN = 1e-3
+UNTRAINED_REASON = "untrained_parameters_need_strong_evidence"
+
+
 class MatchEngine:
     """Scores pairs of prepared rows under one settings/params combination."""
 
@@ -55,14 +62,39 @@ class MatchEngine:
             [*params.comparisons[c.name].weights(), 0.0] for c in settings.comparisons
         ]
         self._scorers = list(zip(settings.comparisons, self._tables, strict=True))
+        # Per comparison: None, or (feature position, value -> adjustment, unseen value's).
+        self._tf: list[tuple[int, dict[Any, float], float] | None] = [
+            self._tf_table(c) for c in settings.comparisons
+        ]
         self._rules = [(r, r.outcome is Outcome.MATCH) for r in settings.rules]
         thresholds = settings.thresholds
         self.auto_weight = weight_from_probability(thresholds.auto_merge)
         self.review_weight = weight_from_probability(thresholds.review)
         self.conflict_evidence = thresholds.conflict_evidence_below
+        # Untrained parameters auto-merge only on the settings' strong evidence.
+        self._requirement = (settings.untrained_auto_merge
+                             if not params.trained else None)
+        self._cap = self.auto_weight - _UNTRAINED_MARGIN
         link = settings.link_type
         self._skip_same_source = link == "link_only"
         self._skip_cross_source = False
+
+    def _tf_table(self, comparison: Any) -> tuple[int, dict[Any, float], float] | None:
+        """Splink's term-frequency adjustment of the exact level, per value.
+
+        The exact level's weight log2(m/u) assumes every agreeing value is as common as
+        the average one (u); for value x it becomes log2(m/tf(x)), i.e. the level weight
+        plus log2(u/tf(x)): negative for values more common than average (a legal form
+        every third record has), positive, at most ``MAX_TF_BOOST``, for rare ones.
+        """
+        tf = self.params.term_frequencies.get(comparison.name)
+        if not comparison.term_frequency_adjustments or tf is None or not tf.records:
+            return None
+        u = min(max(self.params.comparisons[comparison.name].u[0], 1e-12), 1.0)
+        floor = u * 2.0 ** -MAX_TF_BOOST
+        table = {value: math.log2(u / max(count / tf.records, floor))
+                 for value, count in tf.counts.items()}
+        return self.settings.schema.positions[comparison.feature], table, MAX_TF_BOOST
 
     # -- preparation -------------------------------------------------------------------
     def prepare(self, record: Record | PreparedRecord) -> PreparedRecord:
@@ -88,18 +120,34 @@ class MatchEngine:
         return None
 
     def evidence(self, a: Sequence[Any], b: Sequence[Any]) -> float:
-        """Sum of log2 Bayes factors, without the prior."""
+        """Sum of log2 Bayes factors (term-frequency adjusted), without the prior."""
+        return self._scored(a, b)[0]
+
+    def _scored(self, a: Sequence[Any], b: Sequence[Any]) -> tuple[float, list[int]]:
         total = 0.0
-        for comparison, table in self._scorers:
-            total += table[comparison.level(a, b)]
-        return total
+        levels = []
+        for (comparison, table), tf in zip(self._scorers, self._tf, strict=True):
+            level = comparison.level(a, b)
+            levels.append(level)
+            total += table[level]
+            if tf is not None and level == 0:
+                total += tf[1].get(a[tf[0]], tf[2])
+        return total, levels
+
+    def _capped(self, weight: float, levels: Sequence[int]) -> float:
+        """Untrained parameters: below auto-merge unless the strong evidence is there."""
+        if self._requirement is not None and weight >= self.auto_weight \
+                and not self._requirement.holds(levels):
+            return self._cap
+        return weight
 
     def weight(self, a: Sequence[Any], b: Sequence[Any]) -> float:
         """Match weight (log2 posterior odds); rule outcomes map to the sentinels."""
         for rule, is_match in self._rules:
             if rule.holds(a, b):
                 return RULE_MATCH_WEIGHT if is_match else RULE_NON_MATCH_WEIGHT
-        return self.prior + self.evidence(a, b)
+        evidence, levels = self._scored(a, b)
+        return self._capped(self.prior + evidence, levels)
 
     def weight_array(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``weight`` for many pairs at once: (pairs x features) object tables in.
@@ -108,10 +156,23 @@ class MatchEngine:
         incremental scores agree to the last bit.
         """
         total = np.zeros(len(a))
-        for comparison, table in self._scorers:
+        all_levels = []
+        for (comparison, table), tf in zip(self._scorers, self._tf, strict=True):
+            levels = comparison.level_array(a, b)
+            all_levels.append(levels)
             # Level -1 (null) picks the table's trailing 0.0, as in ``evidence``.
-            total += np.asarray(table)[comparison.level_array(a, b)]
+            total += np.asarray(table)[levels]
+            if tf is not None:
+                exact = np.flatnonzero(levels == 0)
+                if exact.size:
+                    position, adjust, unseen = tf
+                    total[exact] += np.fromiter(
+                        (adjust.get(v, unseen) for v in a[exact, position].tolist()),
+                        dtype=np.float64, count=exact.size)
         weights = self.prior + total
+        if self._requirement is not None and len(a):
+            weak = (weights >= self.auto_weight) & ~self._requirement.holds_array(all_levels)
+            weights[weak] = self._cap
         decided = np.zeros(len(a), dtype=bool)
         for rule, is_match in self._rules:
             hit = rule.holds_array(a, b) & ~decided
@@ -147,19 +208,28 @@ class MatchEngine:
     ) -> PairDecision:
         contributions = []
         evidence = 0.0
-        for comparison, table in self._scorers:
+        levels = []
+        for (comparison, table), tf in zip(self._scorers, self._tf, strict=True):
             level = comparison.level(a.values, b.values)
+            levels.append(level)
             w = table[level]
+            adjustment = 0.0
+            if tf is not None and level == 0:
+                adjustment = tf[1].get(a.values[tf[0]], tf[2])
             evidence += w
+            evidence += adjustment
             label = "null" if level == NULL_LEVEL else comparison.labels[level]
-            contributions.append(
-                Contribution(comparison.name, level, label, round(2.0 ** w, 6), round(w, 4))
-            )
+            total = w + adjustment
+            contributions.append(Contribution(
+                comparison.name, level, label, round(2.0 ** total, 6), round(total, 4),
+                round(adjustment, 4)))
         hit = self.rule_for(a.values, b.values)
         weight = self.prior + evidence
         if hit is None:
-            probability = probability_from_weight(weight)
-            sort_weight = weight
+            sort_weight = self._capped(weight, levels)
+            if sort_weight != weight and reason is None:
+                reason = UNTRAINED_REASON
+            probability = probability_from_weight(sort_weight)
         else:
             probability = 1.0 if hit[1] else 0.0
             sort_weight = RULE_MATCH_WEIGHT if hit[1] else RULE_NON_MATCH_WEIGHT

@@ -14,10 +14,19 @@ from typing import Any
 
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["ComparisonParams", "ModelParams", "default_m", "default_u"]
+__all__ = ["MAX_TF_BOOST", "MIN_TF_COUNT", "ComparisonParams", "ModelParams", "TermFrequencies", "default_m",
+           "default_u", "prior_m", "prior_u"]
 
 # Probabilities are clamped so a level never becomes certain proof either way.
 _FLOOR = 1e-6
+# A value rarer than the hub has seen may raise a level's weight by at most this many
+# bits (Splink's ``tf_minimum_u_value``, relative to u): a value new to an incremental
+# hub may be about to become common. It also bounds which values are worth storing.
+MAX_TF_BOOST = 2.0
+# A value seen fewer times than this counts as rare: a handful of records sharing a
+# name is more likely one organisation sent by several systems than a common name
+# (frequencies counted over data with duplicates overstate them, most on small data).
+MIN_TF_COUNT = 5
 
 
 def _clamp(p: float) -> float:
@@ -42,6 +51,16 @@ def default_u(n_levels: int) -> list[float]:
     return [x / total for x in raw]
 
 
+def prior_m(comparison: Any) -> list[float]:
+    """The comparison's declared m prior, else the generic one."""
+    return comparison.m_prior or default_m(len(comparison.labels))
+
+
+def prior_u(comparison: Any) -> list[float]:
+    """The comparison's declared u prior, else the generic one."""
+    return comparison.u_prior or default_u(len(comparison.labels))
+
+
 @dataclass
 class ComparisonParams:
     m: list[float]
@@ -53,24 +72,63 @@ class ComparisonParams:
 
 
 @dataclass
+class TermFrequencies:
+    """How often values of one comparison's feature occur among a domain's records.
+
+    ``counts`` holds only the values frequent enough to change a score (``floor``);
+    any other value is rarer than that, so it gets the largest boost the engine allows.
+    """
+
+    records: int
+    counts: dict[str, int]
+
+    def frequency(self, value: Any) -> float:
+        """Share of records with ``value`` (0.0 for a value rarer than those kept)."""
+        return self.counts.get(value, 0) / self.records if self.records else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "counts": self.counts}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TermFrequencies:
+        return cls(int(data["records"]), {str(k): int(v) for k, v in data["counts"].items()})
+
+
+@dataclass
 class ModelParams:
     settings_version: str
     probability_two_random_records_match: float
     comparisons: dict[str, ComparisonParams]
     training: dict[str, Any] = field(default_factory=dict)
+    # Comparison name -> value frequencies, for comparisons with term-frequency adjustment.
+    term_frequencies: dict[str, TermFrequencies] = field(default_factory=dict)
+    _version: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def defaults(cls, settings: MatchSettings, prior: float = 1e-4) -> ModelParams:
-        """Untrained parameters: usable, but a trained set is much better."""
+        """Untrained parameters: each comparison's declared priors (else the generic ones).
+
+        The engine holds untrained parameters to the settings' ``untrained_auto_merge``
+        requirement, because priors cannot know which values are common in this hub.
+        """
         return cls(
             settings.version,
             settings.training.probability_two_random_records_match or prior,
             {
-                c.name: ComparisonParams(default_m(len(c.labels)), default_u(len(c.labels)))
+                c.name: ComparisonParams(prior_m(c), prior_u(c))
                 for c in settings.comparisons
             },
             {"source": "defaults"},
         )
+
+    @property
+    def trained(self) -> bool:
+        return self.training.get("source") != "defaults"
+
+    def with_term_frequencies(self, tf: dict[str, TermFrequencies]) -> ModelParams:
+        """A copy scoring with ``tf`` (the same m, u and prior)."""
+        return ModelParams(self.settings_version, self.probability_two_random_records_match,
+                           self.comparisons, dict(self.training), dict(tf))
 
     def check(self, settings: MatchSettings) -> None:
         """Raise if these parameters do not fit the comparisons of ``settings``."""
@@ -83,12 +141,16 @@ class ModelParams:
                 )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "settings_version": self.settings_version,
             "probability_two_random_records_match": self.probability_two_random_records_match,
             "comparisons": {k: {"m": v.m, "u": v.u} for k, v in self.comparisons.items()},
             "training": self.training,
         }
+        if self.term_frequencies:
+            out["term_frequencies"] = {k: v.to_dict()
+                                       for k, v in self.term_frequencies.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelParams:
@@ -98,11 +160,20 @@ class ModelParams:
             {k: ComparisonParams(list(v["m"]), list(v["u"]))
              for k, v in data["comparisons"].items()},
             dict(data.get("training", {})),
+            {k: TermFrequencies.from_dict(v)
+             for k, v in (data.get("term_frequencies") or {}).items()},
         )
 
     @property
     def version(self) -> str:
-        body = {k: v for k, v in self.to_dict().items() if k != "training"}
-        return hashlib.sha256(
-            json.dumps(body, sort_keys=True).encode()
-        ).hexdigest()[:12]
+        """Hash of everything that changes a score (term frequencies included).
+
+        Computed once: parameters are not edited after construction, and a term
+        frequency table makes the hash worth keeping.
+        """
+        if self._version is None:
+            body = {k: v for k, v in self.to_dict().items() if k != "training"}
+            self._version = hashlib.sha256(
+                json.dumps(body, sort_keys=True).encode()
+            ).hexdigest()[:12]
+        return self._version

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Outcome", "Rule", "RuleTest", "TESTS"]
+__all__ = ["EvidenceRequirement", "LevelTest", "Outcome", "Rule", "RuleTest", "TESTS"]
 
 
 class Outcome(StrEnum):
@@ -127,4 +127,75 @@ class Rule:
             else:
                 vx = vy = out  # unused by tests without a validity companion
             out &= VECTOR_TESTS[t.test](x, y, vx, vy)
+        return out
+
+
+# --- what untrained parameters need before they may auto-merge --------------------------------
+
+
+@dataclass(frozen=True)
+class LevelTest:
+    """Comparison ``comparison`` reached level ``at_least`` or a more similar one."""
+
+    comparison: str
+    at_least: str  # a level label of that comparison, e.g. "token_set>=0.85"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"comparison": self.comparison, "at_least": self.at_least}
+
+
+@dataclass
+class EvidenceRequirement:
+    """Every group must have one comparison at or above its level (AND of ORs).
+
+    Untrained parameters cannot know that half the hub shares a legal form or a city,
+    so without training an auto-merge needs this kind of evidence (e.g. a close name
+    *and* a matching street or contact); anything else goes to review at most.
+    """
+
+    groups: list[list[LevelTest]]
+
+    def __post_init__(self) -> None:
+        if any(not group for group in self.groups):
+            raise ValueError("an evidence requirement group needs at least one test")
+        self._compiled: list[list[tuple[int, int]]] = []
+
+    @classmethod
+    def from_list(cls, data: list[list[dict[str, str]]]) -> EvidenceRequirement:
+        return cls([[LevelTest(t["comparison"], t["at_least"]) for t in group]
+                    for group in data])
+
+    def to_list(self) -> list[list[dict[str, str]]]:
+        return [[t.to_dict() for t in group] for group in self.groups]
+
+    def bind(self, labels: dict[str, list[str]]) -> None:
+        """Resolve (comparison name -> level labels) to (comparison index, max level)."""
+        names = list(labels)
+        compiled = []
+        for group in self.groups:
+            tests = []
+            for t in group:
+                if t.comparison not in labels:
+                    raise ValueError(f"evidence requirement names unknown comparison "
+                                     f"{t.comparison!r}")
+                if t.at_least not in labels[t.comparison]:
+                    raise ValueError(f"comparison {t.comparison!r} has no level {t.at_least!r}; "
+                                     f"its levels are {labels[t.comparison]}")
+                tests.append((names.index(t.comparison),
+                              labels[t.comparison].index(t.at_least)))
+            compiled.append(tests)
+        self._compiled = compiled
+
+    def holds(self, levels: Sequence[int]) -> bool:
+        return all(any(0 <= levels[k] <= top for k, top in group) for group in self._compiled)
+
+    def holds_array(self, levels: Sequence[np.ndarray]) -> np.ndarray:
+        """``holds`` for many pairs: one level array per comparison."""
+        size = len(levels[0]) if levels else 0
+        out = np.ones(size, dtype=bool)
+        for group in self._compiled:
+            some = np.zeros(size, dtype=bool)
+            for k, top in group:
+                some |= (levels[k] >= 0) & (levels[k] <= top)
+            out &= some
         return out

@@ -19,6 +19,9 @@ class ContributionSchema(ma.Schema):
     label = ma.fields.String(required=True)
     bayes_factor = ma.fields.Float(required=True)
     log2_weight = ma.fields.Float(required=True)
+    tf_adjustment = ma.fields.Float(metadata={
+        "description": "part of log2_weight from how common the agreeing value is in the "
+                       "domain (term-frequency adjustment); absent in older decisions"})
 
 
 class PairSchema(ma.Schema):

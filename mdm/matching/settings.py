@@ -16,7 +16,7 @@ from mdm.matching.blocking import BlockingRule, blocking_keys
 from mdm.matching.comparisons import Comparison, comparison_from_dict
 from mdm.matching.features import FeatureSchema, FeatureSpec
 from mdm.matching.records import PreparedRecord, Record
-from mdm.matching.rules import Rule
+from mdm.matching.rules import EvidenceRequirement, Rule
 
 __all__ = ["LINK_TYPES", "MatchSettings", "Thresholds", "TrainingSettings"]
 
@@ -75,6 +75,8 @@ class MatchSettings:
     window: int = 25
     window_sort: str | None = None
     label: str | None = None
+    # What untrained (default) parameters need to auto-merge; None = no extra condition.
+    untrained_auto_merge: EvidenceRequirement | None = None
 
     def __post_init__(self) -> None:
         if self.link_type not in LINK_TYPES:
@@ -89,6 +91,8 @@ class MatchSettings:
             if missing:
                 raise ValueError(f"{part!r} uses unknown features {sorted(missing)}")
             part.bind(positions)
+        if self.untrained_auto_merge is not None:
+            self.untrained_auto_merge.bind({c.name: c.labels for c in self.comparisons})
         if self.window_sort is not None and self.window_sort not in positions:
             raise ValueError(f"window_sort feature {self.window_sort!r} is unknown")
         self._version: str | None = None
@@ -107,6 +111,8 @@ class MatchSettings:
             window=data.get("window", 25),
             window_sort=data.get("window_sort"),
             label=data.get("version"),
+            untrained_auto_merge=(EvidenceRequirement.from_list(data["untrained_auto_merge"])
+                                  if data.get("untrained_auto_merge") else None),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +132,8 @@ class MatchSettings:
         })
         if self.window_sort:
             out["window_sort"] = self.window_sort
+        if self.untrained_auto_merge is not None:
+            out["untrained_auto_merge"] = self.untrained_auto_merge.to_list()
         return out
 
     @property

@@ -22,10 +22,19 @@ import numpy as np
 
 from mdm.matching.candidates import BlockIndex
 from mdm.matching.comparisons import NULL_LEVEL, row_table
-from mdm.matching.params import ComparisonParams, ModelParams, default_m, default_u
+from mdm.matching.params import (
+    MAX_TF_BOOST,
+    MIN_TF_COUNT,
+    ComparisonParams,
+    ModelParams,
+    TermFrequencies,
+    prior_m,
+    prior_u,
+)
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["PatternCounter", "count_patterns", "estimate_params", "level_matrix", "run_em"]
+__all__ = ["PatternCounter", "count_patterns", "estimate_params", "level_matrix", "run_em",
+           "term_frequencies"]
 
 Patterns = Counter[tuple[int, ...]]
 PatternCounter = Callable[[np.ndarray, np.ndarray], Patterns]
@@ -113,7 +122,7 @@ def estimate_u(
         n_levels = len(comparison.labels)
         col = levels[:, c_idx] if levels.size else np.zeros(0, dtype=np.int64)
         per_level = np.array([counts[col == lv].sum() for lv in range(n_levels)])
-        out[comparison.name] = _smoothed(per_level, default_u(n_levels),
+        out[comparison.name] = _smoothed(per_level, prior_u(comparison),
                                          settings.training.prior_strength)
     return out
 
@@ -155,7 +164,7 @@ def run_em(
                 col = levels[:, k]
                 n_levels = m_now[k].size
                 per_level = np.array([weighted[col == lv].sum() for lv in range(n_levels)])
-                new_m = np.array(_smoothed(per_level, default_m(n_levels), strength))
+                new_m = np.array(_smoothed(per_level, prior_m(comparisons[k]), strength))
                 delta = max(delta, float(np.abs(new_m - m_now[k]).max()))
                 m_now[k] = new_m
         lam = min(max(new_lam, 1e-9), 1 - 1e-9)
@@ -203,7 +212,7 @@ def estimate_params(
     names = [rule.name for rule in settings.blocking]
     em_rules = training.em_blocking or names
     m_sum: dict[str, list[np.ndarray]] = {c.name: [] for c in settings.comparisons}
-    m_start = {c.name: default_m(len(c.labels)) for c in settings.comparisons}
+    m_start = {c.name: prior_m(c) for c in settings.comparisons}
     sessions: list[dict[str, Any]] = []
     for rule_name in em_rules:
         r = names.index(rule_name)
@@ -250,7 +259,7 @@ def estimate_params(
         lam_global = min(max(lam_global, 1e-10), 0.5)
     report("train_prior", 1, 1)
 
-    return ModelParams(
+    params = ModelParams(
         settings.version,
         float(lam_global),
         {c.name: ComparisonParams(m[c.name], u[c.name]) for c in settings.comparisons},
@@ -258,6 +267,32 @@ def estimate_params(
          "blocked_pairs_estimate": blocked_total,
          "expected_matches": round(expected_matches, 1)},
     )
+    return params.with_term_frequencies(term_frequencies(settings, rows, params))
+
+
+def term_frequencies(
+    settings: MatchSettings, rows: Sequence[Sequence[Any]], params: ModelParams,
+) -> dict[str, TermFrequencies]:
+    """Value counts of every comparison with term-frequency adjustment, from ``rows``.
+
+    Only values more frequent than the boost floor (u * 2**-MAX_TF_BOOST) and seen at
+    least ``MIN_TF_COUNT`` times are kept: every rarer value gets the same, largest
+    boost, so keeping it would change nothing but the size of the stored parameters.
+    """
+    out: dict[str, TermFrequencies] = {}
+    for comparison in settings.comparisons:
+        if not comparison.term_frequency_adjustments:
+            continue
+        position = settings.schema.positions[comparison.feature]
+        counts = Counter(row[position] for row in rows if isinstance(row[position], str))
+        records = sum(counts.values())
+        if not records:
+            continue
+        u = params.comparisons[comparison.name].u[0]
+        keep_above = max(records * u * 2.0 ** -MAX_TF_BOOST, MIN_TF_COUNT - 1)
+        out[comparison.name] = TermFrequencies(
+            records, {v: c for v, c in counts.most_common() if c > keep_above})
+    return out
 
 
 def _total_pairs(index: BlockIndex) -> int:
