@@ -8,12 +8,14 @@ review tasks for between-threshold matches and persists every decision.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from mdm.context import RequestContext
@@ -56,6 +58,48 @@ def install(app: Flask) -> None:
         event.listen(Session, "after_soft_rollback", _forget_updates)
 
 
+# --- serialising matching per blocking key ------------------------------------------------
+# Two transactions that each ingest one of a pair of duplicates would not see each other's
+# uncommitted record and both start a golden record. Locking the new records' blocking
+# keys before the candidate lookup makes the second wait until the first commits, then
+# find its record: the answer concurrent ingestion gives is the sequential one.
+
+# Above this many distinct keys one transaction locks the whole domain instead: a bulk
+# load would otherwise hold thousands of locks (PostgreSQL's lock table is shared and
+# sized by max_locks_per_transaction).
+MAX_KEY_LOCKS = 128
+_DOMAIN_LOCK_CLASS = 0x4D444D4B  # "MDMK": the two-int advisory lock space of matching
+
+
+def _lock_id(name: str, *, bits: int) -> int:
+    digest = hashlib.blake2b(name.encode(), digest_size=bits // 8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_blocking_keys(session: Session, domain: str, keys: Iterable[str]) -> None:
+    """Hold the blocking keys of records about to be matched until the transaction ends.
+
+    PostgreSQL: transaction-scoped advisory locks, the domain's lock shared and each key's
+    exclusive in sorted order (no two lockers deadlock); more than ``MAX_KEY_LOCKS`` keys
+    take the domain's lock exclusively. SQLite: nothing to do, ingestion already holds the
+    single write lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    wanted = sorted({_lock_id(f"{domain}\0{k}", bits=64) for k in keys})
+    domain_id = _lock_id(domain, bits=32)
+    if len(wanted) > MAX_KEY_LOCKS:
+        session.execute(select(func.pg_advisory_xact_lock(_DOMAIN_LOCK_CLASS, domain_id)))
+        return
+    session.execute(select(func.pg_advisory_xact_lock_shared(_DOMAIN_LOCK_CLASS, domain_id)))
+    if wanted:
+        # unnest keeps the array's (sorted) order, so the locks are taken in that order.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": wanted},
+        )
+
+
 def linker_factory(definition: DomainDefinition) -> Linker:
     settings = settings_for(definition)
     if settings is None:
@@ -90,6 +134,7 @@ class MatchingLinker:
         prepared = [settings.prepare(Record(f"{_NEW}{p.index}", p.source_system, p.attributes))
                     for p in pending]
         keys = [index.keys_of(settings, p) for p in prepared]
+        lock_blocking_keys(session, definition.name, [k for ks in keys for k in ks])
         found, members = index.candidates(session, definition.name, settings,
                                           [k for ks in keys for k in ks])
         by_golden: dict[str, list[PreparedRecord]] = defaultdict(list)

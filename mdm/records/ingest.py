@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit_row
@@ -22,6 +22,7 @@ from mdm.db import bulk_insert, new_id, utcnow
 from mdm.domains.registry import DomainRegistry
 from mdm.domains.validators import Finding
 from mdm.records import golden as gold
+from mdm.records.conflicts import run_retrying
 from mdm.records.linking import LinkDecision, PendingRecord, linker_for
 from mdm.records.models import (
     ACTIVE,
@@ -106,6 +107,32 @@ def ingest(
     *,
     from_text: bool = False,
 ) -> list[IngestResult]:
+    """Upsert ``items`` from one source system in one transaction; one result per item.
+
+    A request that loses a race to a concurrent one (both created the same source key,
+    or updated the same golden record) is run again as a whole: it then finds what the
+    winner committed, so each of its records is answered ``unchanged``/``updated``
+    instead of the whole request failing.
+    """
+    return run_retrying(
+        session,
+        lambda: _ingest_once(
+            session, registry, domain, system_code, items, ctx, from_text=from_text
+        ),
+        what=f"ingest {domain}/{system_code}",
+    )
+
+
+def _ingest_once(
+    session: Session,
+    registry: DomainRegistry,
+    domain: str,
+    system_code: str,
+    items: list[IngestItem],
+    ctx: RequestContext,
+    *,
+    from_text: bool = False,
+) -> list[IngestResult]:
     definition = registry.get(domain)
     system = sources.get_by_code(session, system_code)
     now = utcnow()
@@ -134,6 +161,7 @@ def ingest(
         findings = definition.quality_findings(values) if item.active else []
         accepted.append((pos, sid, values, bool(item.active), findings))
 
+    take_write_lock(session)
     existing: dict[str, SourceRecord] = {}
     ids = [a[1] for a in accepted]
     for i in range(0, len(ids), 500):
@@ -307,8 +335,11 @@ def ingest(
 
     # Existing golden records that gained, changed or lost a source record: reload and recompute.
     if touched:
+        # Locked first, then read: a concurrent writer of the same golden record finishes
+        # before we read its source records, so survivorship sees both writes.
+        locked = lock_golden_records(session, touched)
         views_by_golden = gold.source_views(session, touched)
-        for g in session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(touched)))):
+        for g in locked:
             gold.refresh(
                 session,
                 pending,
@@ -326,6 +357,35 @@ def ingest(
     for res in results:
         RECORDS_INGESTED.labels(domain, res.status).inc()
     return results
+
+
+def take_write_lock(session: Session) -> None:
+    """SQLite: take the database's single write lock before reading anything.
+
+    Reads taken before another writer commits would be stale by the time we write (a
+    missed candidate, a duplicate source key). PostgreSQL needs no such thing: matching
+    locks its blocking keys and a lost race is run again (``conflicts.run_retrying``).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE golden_record SET version = version WHERE 1 = 0"))
+
+
+def lock_golden_records(session: Session, golden_ids: set[str]) -> list[GoldenRecord]:
+    """Golden records about to be recomputed, locked in id order (no two writers deadlock
+    on them) and read as committed now (the identity map's copy may be older)."""
+    ids = sorted(golden_ids)
+    out: list[GoldenRecord] = []
+    for i in range(0, len(ids), 500):
+        out.extend(
+            session.scalars(
+                select(GoldenRecord)
+                .where(GoldenRecord.id.in_(ids[i : i + 500]))
+                .order_by(GoldenRecord.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+    return out
 
 
 _GOLDEN_COLUMNS = (
