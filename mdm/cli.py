@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from mdm import __version__
+from mdm import __version__, csvsafe
 from mdm.context import cli_context
 from mdm.db import db
 from mdm.errors import MdmError
@@ -342,7 +342,7 @@ def export_crosswalk(domain: str, fmt: str) -> None:
         return
     for row in _chain(first, rows):
         if fmt == "csv":
-            writer.writerow(row)
+            writer.writerow({k: csvsafe.escape(v) for k, v in row.items()})  # CSV injection
         else:
             out.write(json.dumps(row) + "\n")
 

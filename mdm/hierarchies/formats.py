@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
 
+from mdm.csvsafe import escape_row, unescape
 from mdm.hierarchies.engine import EARLIEST, NodeRow
 
 KEY_MAX = 120
@@ -122,6 +123,7 @@ def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
     """Rows from parent-child CSV. Columns in ``ignore`` (golden-record attributes of the
     domain, source_id) are skipped; any other unknown column is an error."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    quoted = "'" in text  # cells to_csv escaped against CSV injection read back as they were
     header = [h.strip() for h in next(reader, [])]
     if not any(header):
         raise ParseFailed({"line 1": ["no header row"]})
@@ -153,6 +155,8 @@ def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
     rows: list[NodeRow] = []
     for record in reader:
         line = reader.line_num
+        if quoted:
+            record = [unescape(c) for c in record]
         if len(record) != width:
             if not any(c.strip() for c in record):
                 continue  # a blank line
@@ -262,10 +266,10 @@ def to_csv(rows: Iterable[NodeRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *(ATTR_PREFIX + k for k in extra)])
     for r in rows:
-        writer.writerow([r.key, r.parent or "", r.name or "", r.valid_from.isoformat(),
-                         r.valid_to.isoformat() if r.valid_to else "",
-                         r.attributes.get("ownership_pct", ""),
-                         *(r.attributes.get(k, "") for k in extra)])
+        writer.writerow(escape_row([  # CSV injection: formula-like text gets a quote
+            r.key, r.parent or "", r.name or "", r.valid_from.isoformat(),
+            r.valid_to.isoformat() if r.valid_to else "", r.attributes.get("ownership_pct", ""),
+            *(r.attributes.get(k, "") for k in extra)]))
     return out.getvalue()
 
 

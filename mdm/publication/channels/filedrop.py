@@ -1,5 +1,6 @@
 """File-drop channel: a snapshot or delta as CSV or JSON Lines, written atomically into a
 target folder (a hidden temporary name, fsync, then rename), followed by its manifest.
+CSV cells that could start a spreadsheet formula are escaped (mdm.csvsafe).
 
 An importer that waits for the manifest never sees a half-written file; the manifest's
 checksum and record count let it verify what it reads.
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from mdm.csvsafe import escape_row
 
 FORMATS = ("csv", "jsonl")
 BLOCK_ROWS = 2000  # rows encoded, hashed and written at once
@@ -102,10 +105,10 @@ def _write_csv(out: _HashingSink, attribute_names: list[str],
         # csv writes None as ""; only JSON values (objects, arrays) need converting
         if not _JSON_TYPES.isdisjoint(map(type, values)):
             values = [_cell(v) for v in values]
-        writer.writerow([rec["id"], rec["status"], rec["version"],
-                         _cell(rec.get("merged_into")), rec.get("quality_status"),
-                         rec.get("updated_at"), _cell(target["id"] if target else None),
-                         *values])
+        writer.writerow(escape_row([
+            rec["id"], rec["status"], rec["version"], _cell(rec.get("merged_into")),
+            rec.get("quality_status"), rec.get("updated_at"),
+            _cell(target["id"] if target else None), *values]))
         count += 1
         if count % BLOCK_ROWS == 0:
             out.write_bytes(buf.getvalue().encode("utf-8"))
