@@ -1,5 +1,6 @@
 # MDM Hub: migrations, then gunicorn. Configuration only by environment variables:
 #   MDM_DATABASE_URL (default: SQLite under /data), MDM_DOMAINS_PATH, WEB_CONCURRENCY, MDM_PORT
+# gunicorn's timeout and limits: mdm/web/gunicorn_conf.py (override with GUNICORN_CMD_ARGS)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -21,4 +22,4 @@ RUN pip install . \
 USER mdm
 EXPOSE 8000
 VOLUME ["/data"]
-CMD ["sh", "-c", "mkdir -p $PROMETHEUS_MULTIPROC_DIR && mdm db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --bind 0.0.0.0:${MDM_PORT:-8000} --access-logfile - 'mdm.app:create_app()'"]
+CMD ["sh", "-c", "mkdir -p $PROMETHEUS_MULTIPROC_DIR && mdm db upgrade && exec gunicorn -c python:mdm.web.gunicorn_conf --bind 0.0.0.0:${MDM_PORT:-8000} 'mdm.app:create_app()'"]

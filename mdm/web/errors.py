@@ -15,7 +15,7 @@ from mdm.errors import Conflict, MdmError
 log = logging.getLogger("mdm.errors")
 
 # Stable codes for HTTP errors raised by Flask/werkzeug/webargs rather than by our services.
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -32,6 +32,7 @@ _HTTP_CODES = {
     429: "too_many_requests",
     431: "header_fields_too_large",
     500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -70,7 +71,7 @@ class MdmApi(Api):
         # werkzeug's own headers (Allow on a 405, WWW-Authenticate) go with the JSON body.
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         headers.update(data.get("headers") or {})
-        code = _HTTP_CODES.get(status, error.name.lower().replace(" ", "_"))
+        code = HTTP_CODES.get(status, error.name.lower().replace(" ", "_"))
         return _body(status, code, message, errors), status, headers
 
 
