@@ -200,8 +200,9 @@ def run_both(app: Any, registry: Any,
         names = build(registry)
         applied = apply_run(one_at_a_time, names)
         names = canonical_names(names)
-        report = json.loads(UUID.sub(lambda m: names.get(m.group(0), "?"),
-                                     json.dumps(applied, sort_keys=True, default=str)))
+        dumped = json.dumps(applied, sort_keys=True, default=str)
+        report = json.loads(UUID.sub(lambda m, known=names: known.get(m.group(0), "?"),
+                                     dumped))
         results.append((rows(names), report))
     return tuple(results)
 
