@@ -26,6 +26,7 @@ def _p(*weights: float) -> list[float]:
 
 
 def _at_least(*tests: tuple[str, str]) -> list[dict[str, str]]:
+    """One alternative of strong evidence: every comparison at or above its level."""
     return [{"comparison": c, "at_least": level} for c, level in tests]
 
 
@@ -52,15 +53,49 @@ _PARTY_PRIORS: dict[str, tuple[list[float], list[float]]] = {
 _TERM_FREQUENCY = frozenset({"name", "legal_form", "street", "postcode", "city"})
 
 
+# A value most records share (an account type, a currency, a parent): weak evidence.
+_SHARED_VALUE = (_p(0.9, 0.1), _p(0.3, 0.7))
+_LEDGER_PRIORS: dict[str, tuple[list[float], list[float]]] = {
+    "code": (_p(0.8, 0.1, 0.1), _p(1e-4, 1e-3, 0.9989)),
+    "name": (_p(0.6, 0.2, 0.1, 0.1), _p(1e-4, 1e-3, 1e-2, 0.9889)),
+    "account_type": _SHARED_VALUE,
+    "normal_balance": (_p(0.95, 0.05), _p(0.5, 0.5)),
+    "parent_code": (_p(0.9, 0.1), _p(0.05, 0.95)),
+    "currency": _SHARED_VALUE,
+    "manager": (_p(0.8, 0.1, 0.1), _p(0.02, 0.01, 0.97)),
+}
+_LEGAL_ENTITY_PRIORS = {
+    **{k: _PARTY_PRIORS[k] for k in ("name", "legal_form", "tax_id")},
+    "code": (_p(0.8, 0.2), _p(1e-4, 0.9999)),
+    "currency": _SHARED_VALUE,
+    "lei": _PARTY_PRIORS["tax_id"],
+    # Sister companies share their parent.
+    "parent_code": (_p(0.9, 0.1), _p(0.05, 0.95)),
+}
+
+
 def _priors(comparisons: list[dict[str, Any]],
-            priors: dict[str, tuple[list[float], list[float]]]) -> list[dict[str, Any]]:
+            priors: dict[str, tuple[list[float], list[float]]],
+            term_frequency: frozenset[str] = _TERM_FREQUENCY) -> list[dict[str, Any]]:
     for c in comparisons:
         name = c.get("name", c["feature"])
         if name in priors:
             c["m"], c["u"] = priors[name]
-        if name in _TERM_FREQUENCY:
+        if name in term_frequency:
             c["term_frequency_adjustments"] = True
     return comparisons
+
+
+# A close name and one agreeing street, contact or identifier; or a nearly identical
+# name in the same postcode (firm names must be distinguishable within one place, as
+# the German commercial code puts it); or a related name at the same street and phone.
+_PARTY_STRONG_EVIDENCE = [
+    *(_at_least(("name", "token_set>=0.85"), other) for other in (
+        ("street", "token_set>=0.9"), ("phone", "exact"), ("email_domain", "exact"),
+        ("website", "exact"), ("iban", "equal"), ("duns", "exact"), ("tax_id", "equal"))),
+    _at_least(("name", "token_set>=0.92"), ("postcode", "exact")),
+    _at_least(("name", "token_set>=0.7"), ("street", "token_set>=0.9"), ("phone", "exact")),
+]
 
 
 def _party(version: str) -> dict[str, Any]:
@@ -116,15 +151,10 @@ def _party(version: str) -> dict[str, Any]:
             _rule("different_country", "non_match", ("country", "different")),
         ],
         "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
-        # Until parameters are trained on the hub's own data, a merge needs a close name
-        # and an agreeing street, contact or identifier (tax ids merge by rule anyway);
-        # a high score from shared legal form, postcode and city alone goes to review.
-        "untrained_auto_merge": [
-            _at_least(("name", "token_set>=0.85")),
-            _at_least(("street", "token_set>=0.9"), ("phone", "exact"),
-                      ("email_domain", "exact"), ("website", "exact"),
-                      ("iban", "equal"), ("duns", "exact"), ("tax_id", "equal")),
-        ],
+        # Until parameters are trained on the hub's own data, a merge needs one of these
+        # (tax ids merge by rule anyway); a high score from shared legal form, postcode
+        # and city alone goes to review.
+        "untrained_auto_merge": _PARTY_STRONG_EVIDENCE,
         # m is learned on blocks of identifiers, where nearly every pair is one entity.
         # A name block is full of group companies (same brand and website, other
         # address) that EM would otherwise take for a second kind of "match".
@@ -161,14 +191,14 @@ def _gl_account() -> dict[str, Any]:
             {"name": "parent_code", "from": "parent_code", "normalizer": "code"},
             {"name": "currency", "from": "currency", "normalizer": "code"},
         ],
-        "comparisons": [
+        "comparisons": _priors([
             {"type": "LevenshteinAtThresholds", "feature": "code", "thresholds": [1]},
             {"type": "TokenSetAtThresholds", "feature": "name", "thresholds": [0.92, 0.8]},
             {"type": "ExactMatch", "feature": "account_type"},
             {"type": "ExactMatch", "feature": "normal_balance"},
             {"type": "ExactMatch", "feature": "parent_code"},
             {"type": "ExactMatch", "feature": "currency"},
-        ],
+        ], _LEDGER_PRIORS, frozenset({"name", "account_type", "parent_code", "currency"})),
         "blocking": [
             block_on("chart", "code"),
             block_on("code"),
@@ -195,12 +225,12 @@ def _cost_center() -> dict[str, Any]:
             {"name": "parent_code", "from": "parent_code", "normalizer": "code"},
             {"name": "manager", "from": "manager", "normalizer": "text"},
         ],
-        "comparisons": [
+        "comparisons": _priors([
             {"type": "LevenshteinAtThresholds", "feature": "code", "thresholds": [1]},
             {"type": "TokenSetAtThresholds", "feature": "name", "thresholds": [0.92, 0.8]},
             {"type": "ExactMatch", "feature": "parent_code"},
             {"type": "JaroWinklerAtThresholds", "feature": "manager", "thresholds": [0.9]},
-        ],
+        ], _LEDGER_PRIORS, frozenset({"name", "parent_code", "manager"})),
         "blocking": [
             block_on("legal_entity_code", "code"),
             block_on("legal_entity_code", ("name", "first_token")),
@@ -229,7 +259,7 @@ def _legal_entity() -> dict[str, Any]:
             {"name": "lei", "from": "lei", "normalizer": "lei"},
             {"name": "parent_code", "from": "parent_code", "normalizer": "code"},
         ],
-        "comparisons": [
+        "comparisons": _priors([
             {"type": "ExactMatch", "feature": "code"},
             {"type": "TokenSetAtThresholds", "feature": "name",
              "thresholds": [0.92, 0.85, 0.7]},
@@ -238,7 +268,8 @@ def _legal_entity() -> dict[str, Any]:
             {"type": "IdentifierComparison", "feature": "tax_id"},
             {"type": "IdentifierComparison", "feature": "lei", "max_edits": 0},
             {"type": "ExactMatch", "feature": "parent_code"},
-        ],
+        ], _LEGAL_ENTITY_PRIORS,
+            frozenset({"name", "legal_form", "currency", "parent_code"})),
         "blocking": [
             block_on("lei"),
             block_on("tax_id"),
@@ -254,6 +285,12 @@ def _legal_entity() -> dict[str, Any]:
             _rule("different_country", "non_match", ("country", "different")),
         ],
         "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
+        # Sister companies share parent, currency and much of their name: untrained, a
+        # merge needs a close name and the same code or identifier.
+        "untrained_auto_merge": [
+            _at_least(("name", "token_set>=0.85"), other)
+            for other in (("code", "exact"), ("tax_id", "equal"), ("lei", "equal"))
+        ],
     }
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["MAX_TF_BOOST", "MIN_TF_COUNT", "ComparisonParams", "ModelParams", "TermFrequencies", "default_m",
-           "default_u", "prior_m", "prior_u"]
+__all__ = ["MAX_TF_BOOST", "MIN_TF_COUNT", "ComparisonParams", "ModelParams",
+           "TermFrequencies", "default_m", "default_u", "prior_m", "prior_u"]
 
 # Probabilities are clamped so a level never becomes certain proof either way.
 _FLOOR = 1e-6

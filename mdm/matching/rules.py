@@ -146,35 +146,35 @@ class LevelTest:
 
 @dataclass
 class EvidenceRequirement:
-    """Every group must have one comparison at or above its level (AND of ORs).
+    """Alternatives of strong evidence: one alternative must hold, with all its tests.
 
     Untrained parameters cannot know that half the hub shares a legal form or a city,
-    so without training an auto-merge needs this kind of evidence (e.g. a close name
-    *and* a matching street or contact); anything else goes to review at most.
+    so without training an auto-merge needs evidence of this kind (e.g. a close name
+    *and* a matching street or phone); anything else goes to review at most.
     """
 
-    groups: list[list[LevelTest]]
+    alternatives: list[list[LevelTest]]
 
     def __post_init__(self) -> None:
-        if any(not group for group in self.groups):
-            raise ValueError("an evidence requirement group needs at least one test")
+        if any(not tests for tests in self.alternatives):
+            raise ValueError("an evidence alternative needs at least one test")
         self._compiled: list[list[tuple[int, int]]] = []
 
     @classmethod
     def from_list(cls, data: list[list[dict[str, str]]]) -> EvidenceRequirement:
-        return cls([[LevelTest(t["comparison"], t["at_least"]) for t in group]
-                    for group in data])
+        return cls([[LevelTest(t["comparison"], t["at_least"]) for t in tests]
+                    for tests in data])
 
     def to_list(self) -> list[list[dict[str, str]]]:
-        return [[t.to_dict() for t in group] for group in self.groups]
+        return [[t.to_dict() for t in tests] for tests in self.alternatives]
 
     def bind(self, labels: dict[str, list[str]]) -> None:
         """Resolve (comparison name -> level labels) to (comparison index, max level)."""
         names = list(labels)
         compiled = []
-        for group in self.groups:
+        for alternative in self.alternatives:
             tests = []
-            for t in group:
+            for t in alternative:
                 if t.comparison not in labels:
                     raise ValueError(f"evidence requirement names unknown comparison "
                                      f"{t.comparison!r}")
@@ -187,15 +187,15 @@ class EvidenceRequirement:
         self._compiled = compiled
 
     def holds(self, levels: Sequence[int]) -> bool:
-        return all(any(0 <= levels[k] <= top for k, top in group) for group in self._compiled)
+        return any(all(0 <= levels[k] <= top for k, top in tests) for tests in self._compiled)
 
     def holds_array(self, levels: Sequence[np.ndarray]) -> np.ndarray:
         """``holds`` for many pairs: one level array per comparison."""
         size = len(levels[0]) if levels else 0
-        out = np.ones(size, dtype=bool)
-        for group in self._compiled:
-            some = np.zeros(size, dtype=bool)
-            for k, top in group:
-                some |= (levels[k] >= 0) & (levels[k] <= top)
-            out &= some
+        out = np.zeros(size, dtype=bool)
+        for tests in self._compiled:
+            every = np.ones(size, dtype=bool)
+            for k, top in tests:
+                every &= (levels[k] >= 0) & (levels[k] <= top)
+            out |= every
         return out
