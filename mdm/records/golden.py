@@ -7,7 +7,7 @@ writes the new version, the change event and the audit entry in the caller's tra
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from mdm.events.service import event_row
 from mdm.records import survivorship
 from mdm.records.models import (
     ACTIVE,
+    MERGED,
     QUALITY_ERROR,
     QUALITY_OK,
     QUALITY_WARNING,
@@ -37,7 +38,7 @@ from mdm.records.models import (
     SourceRecord,
 )
 from mdm.sources.models import SourceSystem
-from mdm.stewardship.approvals import hold_risky_changes
+from mdm.stewardship.approvals import hold_risky_changes, keep_current, plan_holds
 
 
 def fold(text: str) -> str:
@@ -78,7 +79,7 @@ def source_views(
     if not ids:
         return out
     invalid: dict[int, set[str]] = defaultdict(set)
-    rows = []
+    rows: list[Any] = []
     for chunk in _chunks(ids, 500):
         rows.extend(
             session.execute(
@@ -207,6 +208,42 @@ def record_version(
     )
 
 
+def preview(
+    session: Session,
+    definition: DomainDefinition,
+    golden: GoldenRecord,
+    sources: list[survivorship.SourceView],
+) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    """What ``refresh`` would make of ``golden`` now: (values, provenance, quality, status).
+
+    Writes nothing: a risky change that would open a change request shows as held with
+    ``change_request_id`` None. A golden record equal to its preview is current.
+    """
+
+    def dry_run_holds(values: dict[str, Any], provenance: dict[str, Any]) -> bool:
+        holds = plan_holds(session, definition, golden, values, provenance)
+        keep_current(values, provenance, holds)
+        return bool(holds)
+
+    return _target(definition, golden, sources, dry_run_holds)
+
+
+def _target(
+    definition: DomainDefinition,
+    golden: GoldenRecord,
+    sources: list[survivorship.SourceView],
+    hold: Callable[[dict[str, Any], dict[str, Any]], bool],
+) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    """Survivorship's values with four eyes applied by ``hold``, their quality and status."""
+    values, provenance, qstatus = compute(definition, sources, overrides_of(golden))
+    if definition.approval and hold(values, provenance):
+        qstatus = quality_status(f.severity for f in definition.quality_findings(values))
+    status = golden.status
+    if golden.status != MERGED:
+        status = ACTIVE if sources else RETIRED
+    return values, provenance, qstatus, status
+
+
 def refresh(
     session: Session,
     pending: Pending,
@@ -224,18 +261,16 @@ def refresh(
 ) -> bool:
     """Recompute ``golden`` from ``sources``; version it if anything changed (or ``force``).
 
-    Changes to the domain's approval attributes are held as change requests (four eyes)
-    unless ``approved`` carries that very value. ``event_type`` names the change event
-    (default: updated, retired or reactivated as the status moves).
+    Changes to the domain's approval attributes (removals included) are held as change
+    requests (four eyes) unless ``approved`` carries that very value. ``event_type`` names
+    the change event (default: updated, retired or reactivated as the status moves).
     """
-    values, provenance, qstatus = compute(definition, sources, overrides_of(golden))
-    if definition.approval and hold_risky_changes(
-        session, pending, ctx, definition, golden, values, provenance, approved
-    ):
-        qstatus = quality_status(f.severity for f in definition.quality_findings(values))
-    status = golden.status
-    if golden.status != "merged":
-        status = ACTIVE if sources else RETIRED
+    values, provenance, qstatus, status = _target(
+        definition,
+        golden,
+        sources,
+        lambda v, p: hold_risky_changes(session, pending, ctx, definition, golden, v, p, approved),
+    )
     if not force and (
         values == golden.attributes
         and provenance == golden.provenance

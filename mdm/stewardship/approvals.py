@@ -1,26 +1,38 @@
 """Four-eyes approval: holding risky attribute changes as change requests.
 
 ``hold_risky_changes`` runs inside every golden-record recomputation
-(``mdm.records.golden.refresh``): when survivorship would add or change the value of an
-attribute the domain lists under ``approval`` (a supplier's IBAN, BIC, tax id), the golden
-record keeps its current value and provenance, and a pending ``ChangeRequest`` records the
-proposed one. Only an approval by a second steward lets the value through.
+(``mdm.records.golden.refresh``): when survivorship would add, change or remove the value
+of an attribute the domain lists under ``approval`` (a supplier's IBAN, BIC, tax id), the
+golden record keeps its current value, and a pending ``ChangeRequest`` records the
+proposed one (``None`` for a removal). Only an approval by a second steward lets it
+through.
 
-What is held: adding or changing a value on an existing golden record, whatever caused the
-recomputation (a source update, a merge, an unmerge, an unpinned override, a rules change).
-Not held: the values a brand-new golden record starts with (onboarding is the source
-system's control) and clearing a value (it cannot redirect a payment).
+What is held: adding, changing or removing a value on an existing golden record, whatever
+caused the recomputation (a source update, a merge, an unmerge, an unpinned override, a
+rules change). Values are compared in their canonical form (``mdm.identifiers``), so
+"DE 136 695 976" and "DE136695976" are the same tax id and no change at all. Not held:
+the values a brand-new golden record starts with (onboarding is the source system's
+control).
+
+While a value is held its provenance names the change request that holds it (rule
+``held_by_change_request``), not a source record: the source that supplied the value may
+no longer carry it. The request says whether it awaits a decision or was rejected (a
+rejected change is not raised again, so the value stays, still held by that request).
 
 This module imports no golden-record code: ``golden.py`` calls it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mdm import identifiers
 from mdm.audit.service import audit_row
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
@@ -34,6 +46,9 @@ from mdm.stewardship.models import (
     ChangeRequest,
 )
 
+# Provenance rule of a golden value kept by four eyes (with the holding request's id).
+HELD = "held_by_change_request"
+
 
 class AuditSink(Protocol):
     audits: list[dict[str, Any]]
@@ -41,6 +56,137 @@ class AuditSink(Protocol):
 
 def pending_key(golden_id: str, attribute: str, origin: str) -> str:
     return f"{golden_id}|{attribute}|{origin}"
+
+
+# --- comparing values ---------------------------------------------------------------------
+
+# The canonical form of each identifier validator's values: the form validation checks and
+# matching compares (country from the same record, for tax ids and phone numbers).
+_CANONICAL: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "tax_id": lambda v, attrs: identifiers.parse_tax_id(v, attrs.get("country")).value,
+    "iban": lambda v, _attrs: identifiers.parse_iban(v).value,
+    "bic": lambda v, _attrs: identifiers.parse_bic(v).value,
+    "lei": lambda v, _attrs: identifiers.parse_lei(v).value,
+    "duns": lambda v, _attrs: identifiers.parse_duns(v).value,
+    "email": lambda v, _attrs: identifiers.parse_email(v).value,
+    "phone": lambda v, attrs: identifiers.parse_phone(v, attrs.get("country")).value,
+}
+
+
+def canonical(
+    definition: DomainDefinition, attribute: str, value: Any, attributes: dict[str, Any]
+) -> Any:
+    """``value`` of ``attribute`` as four eyes compares it (``attributes``: its record)."""
+    if value is None:
+        return None
+    attr = definition.attribute(attribute)
+    for check in attr.validators if attr is not None else ():
+        if check in _CANONICAL:
+            return _CANONICAL[check](value, attributes)
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
+
+
+def same_value(
+    definition: DomainDefinition,
+    attribute: str,
+    a: Any,
+    a_attrs: dict[str, Any],
+    b: Any,
+    b_attrs: dict[str, Any],
+) -> bool:
+    """Whether two values of an approval attribute are the same (formatting aside)."""
+    if a == b:
+        return True
+    return canonical(definition, attribute, a, a_attrs) == canonical(
+        definition, attribute, b, b_attrs
+    )
+
+
+# --- holding changes ----------------------------------------------------------------------
+
+
+@dataclass
+class Hold:
+    """A risky change survivorship proposes and the golden record does not take yet."""
+
+    attribute: str
+    value: Any  # what survivorship proposes; None: remove the value
+    provenance: dict[str, Any] | None  # where the proposed value comes from
+    previous: Any  # the golden record's current value, kept meanwhile
+    request_id: str | None = None  # the change request holding it; None: one is to be opened
+    stale_request_id: str | None = None  # a pending request for a value no longer proposed
+
+
+def plan_holds(
+    session: Session,
+    definition: DomainDefinition,
+    golden: GoldenRecord,
+    values: dict[str, Any],
+    provenance: dict[str, Any],
+    approved: dict[str, Any] | None = None,
+) -> list[Hold]:
+    """The risky changes in ``values`` and which change request holds each (reads only).
+
+    ``approved`` maps attribute -> value a steward has just approved: that value passes.
+    """
+    if golden.status == MERGED or not definition.approval:
+        return []
+    current = golden.attributes or {}
+    holds = []
+    for attr in definition.approval:
+        new, old = values.get(attr), current.get(attr)
+        if same_value(definition, attr, new, values, old, current):
+            continue
+        if (
+            approved
+            and attr in approved
+            and same_value(definition, attr, approved[attr], values, new, values)
+        ):
+            continue
+        hold = Hold(attr, new, provenance.get(attr), old)
+        pending = session.scalar(
+            select(ChangeRequest).where(
+                ChangeRequest.pending_key == pending_key(golden.id, attr, FROM_SURVIVORSHIP)
+            )
+        )
+        if pending is not None and same_value(definition, attr, pending.value, values, new, values):
+            hold.request_id = pending.id
+        else:
+            hold.stale_request_id = pending.id if pending is not None else None
+            # A value a steward rejected is not raised again while the golden value is
+            # unchanged: the rejection keeps holding it.
+            last = session.scalar(
+                select(ChangeRequest)
+                .where(
+                    ChangeRequest.golden_id == golden.id,
+                    ChangeRequest.attribute == attr,
+                    ChangeRequest.origin == FROM_SURVIVORSHIP,
+                    ChangeRequest.status == REJECTED,
+                )
+                .order_by(ChangeRequest.requested_at.desc(), ChangeRequest.id.desc())
+                .limit(1)
+            )
+            if (
+                last is not None
+                and same_value(definition, attr, last.value, values, new, values)
+                and same_value(definition, attr, last.previous, current, old, current)
+            ):
+                hold.request_id = last.id
+        holds.append(hold)
+    return holds
+
+
+def keep_current(values: dict[str, Any], provenance: dict[str, Any], holds: list[Hold]) -> None:
+    """Put the held attributes' current values back, their provenance naming the request."""
+    for hold in holds:
+        if hold.previous is None:
+            values.pop(hold.attribute, None)
+            provenance.pop(hold.attribute, None)
+            continue
+        values[hold.attribute] = hold.previous
+        provenance[hold.attribute] = {"rule": HELD, "change_request_id": hold.request_id}
 
 
 def hold_risky_changes(
@@ -53,64 +199,67 @@ def hold_risky_changes(
     provenance: dict[str, Any],
     approved: dict[str, Any] | None = None,
 ) -> bool:
-    """Put back the current value of every unapproved risky change; True when any was held.
-
-    ``approved`` maps attribute -> value a steward has just approved: that value passes.
-    """
-    if golden.status == MERGED:
-        return False
-    current = golden.attributes or {}
-    held = False
-    for attr in definition.approval:
-        new, old = values.get(attr), current.get(attr)
-        if new is None or new == old:
-            continue
-        if approved and attr in approved and approved[attr] == new:
-            continue
-        _propose(session, sink, ctx, golden, attr, new, provenance.get(attr), old)
-        held = True
-        if old is None:
-            values.pop(attr, None)
-            provenance.pop(attr, None)
-        else:
-            values[attr] = old
-            if attr in (golden.provenance or {}):
-                provenance[attr] = golden.provenance[attr]
-    return held
+    """Keep the current value of every unapproved risky change, opening a change request
+    for each new one; True when any was held. ``values``/``provenance`` are edited."""
+    holds = plan_holds(session, definition, golden, values, provenance, approved)
+    for hold in holds:
+        if hold.request_id is None:
+            hold.request_id = _propose(session, sink, ctx, golden, hold)
+        elif hold.stale_request_id is not None:
+            _supersede(session, hold.stale_request_id)
+    keep_current(values, provenance, holds)
+    return bool(holds)
 
 
-def _propose(session: Session, sink: AuditSink, ctx: RequestContext, golden: GoldenRecord,
-             attr: str, value: Any, prov: dict[str, Any] | None, previous: Any) -> None:
-    key = pending_key(golden.id, attr, FROM_SURVIVORSHIP)
-    existing = session.scalar(select(ChangeRequest).where(ChangeRequest.pending_key == key))
-    if existing is not None:
-        if existing.value == value:
-            return
-        existing.status, existing.pending_key = SUPERSEDED, None
-        existing.decided_at, existing.decision_reason = utcnow(), "superseded by a newer value"
-        session.flush()
-    # A value a steward rejected is not raised again while the golden value is unchanged.
-    rejected = session.scalar(
-        select(ChangeRequest.id).where(
-            ChangeRequest.golden_id == golden.id, ChangeRequest.attribute == attr,
-            ChangeRequest.origin == FROM_SURVIVORSHIP, ChangeRequest.status == REJECTED,
-        ).order_by(ChangeRequest.requested_at.desc()).limit(1)
-    )
-    if rejected is not None:
-        last = session.get(ChangeRequest, rejected)
-        if last is not None and last.value == value and last.previous == previous:
-            return
+def _propose(
+    session: Session, sink: AuditSink, ctx: RequestContext, golden: GoldenRecord, hold: Hold
+) -> str:
+    """Open the change request for ``hold`` (superseding a pending one for another value)."""
+    key = pending_key(golden.id, hold.attribute, FROM_SURVIVORSHIP)
+    if hold.stale_request_id is not None:
+        _supersede(session, hold.stale_request_id)
     cr = ChangeRequest(
-        id=new_id(), domain=golden.domain, golden_id=golden.id, attribute=attr, value=value,
-        previous=previous, provenance=prov, origin=FROM_SURVIVORSHIP, status=PENDING,
-        pending_key=key, requested_by=ctx.actor.name, requested_at=utcnow(),
-        request_id=ctx.request_id, reason="value supplied by survivorship from source records",
+        id=new_id(),
+        domain=golden.domain,
+        golden_id=golden.id,
+        attribute=hold.attribute,
+        value=hold.value,
+        previous=hold.previous,
+        provenance=hold.provenance,
+        origin=FROM_SURVIVORSHIP,
+        status=PENDING,
+        pending_key=key,
+        requested_by=ctx.actor.name,
+        requested_at=utcnow(),
+        request_id=ctx.request_id,
+        reason="value removed from the source records"
+        if hold.value is None
+        else "value supplied by survivorship from source records",
     )
     if not add_unique(session, cr):
-        return  # a concurrent transaction raised the same request first
-    sink.audits.append(audit_row(
-        ctx, "change_request.opened", "change_request", cr.id, domain=golden.domain,
-        after=change_request_dict(cr), reason=cr.reason))
+        # A concurrent transaction raised the same request first: it holds the value.
+        winner = session.scalar(select(ChangeRequest.id).where(ChangeRequest.pending_key == key))
+        return winner or cr.id
+    sink.audits.append(
+        audit_row(
+            ctx,
+            "change_request.opened",
+            "change_request",
+            cr.id,
+            domain=golden.domain,
+            after=change_request_dict(cr),
+            reason=cr.reason,
+        )
+    )
+    return cr.id
+
+
+def _supersede(session: Session, request_id: str) -> None:
+    cr = session.get(ChangeRequest, request_id)
+    if cr is not None and cr.status == PENDING:
+        cr.status, cr.pending_key = SUPERSEDED, None
+        cr.decided_at, cr.decision_reason = utcnow(), "superseded by a newer value"
+        session.flush()
 
 
 def add_unique(session: Session, obj: Any) -> bool:
@@ -133,11 +282,21 @@ def add_unique(session: Session, obj: Any) -> bool:
 
 def change_request_dict(cr: ChangeRequest) -> dict[str, Any]:
     return {
-        "id": cr.id, "domain": cr.domain, "golden_id": cr.golden_id, "attribute": cr.attribute,
-        "value": cr.value, "previous": cr.previous, "provenance": cr.provenance,
-        "origin": cr.origin, "status": cr.status, "requested_by": cr.requested_by,
+        "id": cr.id,
+        "domain": cr.domain,
+        "golden_id": cr.golden_id,
+        "attribute": cr.attribute,
+        "value": cr.value,
+        "previous": cr.previous,
+        "provenance": cr.provenance,
+        "origin": cr.origin,
+        "status": cr.status,
+        "requested_by": cr.requested_by,
         "requested_at": cr.requested_at.isoformat() if cr.requested_at else None,
-        "request_id": cr.request_id, "reason": cr.reason, "decided_by": cr.decided_by,
+        "request_id": cr.request_id,
+        "reason": cr.reason,
+        "decided_by": cr.decided_by,
         "decided_at": cr.decided_at.isoformat() if cr.decided_at else None,
-        "decision_reason": cr.decision_reason, "version": cr.version,
+        "decision_reason": cr.decision_reason,
+        "version": cr.version,
     }

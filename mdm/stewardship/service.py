@@ -33,7 +33,13 @@ from mdm.records import golden as gold
 from mdm.records.models import ACTIVE, MERGED, GoldenRecord, QualityIssue, SourceRecord
 from mdm.records.service import decode_cursor, encode_cursor
 from mdm.sources.models import SourceSystem
-from mdm.stewardship.approvals import add_unique, change_request_dict, pending_key
+from mdm.stewardship.approvals import (
+    HELD,
+    add_unique,
+    change_request_dict,
+    pending_key,
+    same_value,
+)
 from mdm.stewardship.models import (
     APPROVED,
     FROM_OVERRIDE,
@@ -837,8 +843,9 @@ def approve_change_request(session: Session, registry: DomainRegistry, ctx: Requ
                         reason=cr.reason or why, actor=cr.requested_by, approved_by=ctx.actor.name)
     else:
         views = gold.source_views(session, [golden.id]).get(golden.id, [])
-        proposed = gold.compute(definition, views, gold.overrides_of(golden))[0].get(cr.attribute)
-        if proposed != cr.value:
+        values = gold.compute(definition, views, gold.overrides_of(golden))[0]
+        if not same_value(definition, cr.attribute, values.get(cr.attribute), values,
+                          cr.value, values):
             _decide(cr, ctx, SUPERSEDED, "the source records no longer propose this value")
             audit(session, ctx, "change_request.superseded", "change_request", cr.id,
                   domain=cr.domain, before=before, after=change_request_dict(cr))
@@ -970,7 +977,7 @@ def recompute(
         goldens = list(session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(ids))))
         if dry_run:
             for g in goldens:
-                diff = _diff(definition, g, views.get(g.id, []))
+                diff = _diff(session, definition, g, views.get(g.id, []))
                 if diff:
                     summary.changed += 1
                     summary.diffs.append(diff)
@@ -989,20 +996,31 @@ def recompute(
     return summary
 
 
-def _diff(definition: DomainDefinition, golden: GoldenRecord,
+def _diff(session: Session, definition: DomainDefinition, golden: GoldenRecord,
           views: list[Any]) -> dict[str, Any] | None:
-    values, provenance, _ = gold.compute(definition, views, gold.overrides_of(golden))
+    """What a real run would change on ``golden`` (``gold.preview``: four eyes applied)."""
+    values, provenance, qstatus, status = gold.preview(session, definition, golden, views)
     changes = {}
-    for attr in sorted(set(values) | set(golden.attributes or {})):
+    old_provenance = golden.provenance or {}
+    for attr in sorted(set(values) | set(golden.attributes or {}) | set(provenance)
+                       | set(old_provenance)):
         old, new = (golden.attributes or {}).get(attr), values.get(attr)
-        old_rule = (golden.provenance or {}).get(attr, {}).get("rule")
-        new_rule = provenance.get(attr, {}).get("rule")
-        if old != new or old_rule != new_rule:
-            change = {"from": old, "to": new, "rule": new_rule, "previous_rule": old_rule}
-            if old != new and new is not None and attr in definition.approval:
-                change["needs_approval"] = True
+        old_prov, new_prov = old_provenance.get(attr), provenance.get(attr)
+        if old != new or old_prov != new_prov:
+            change = {"from": old, "to": new, "rule": (new_prov or {}).get("rule"),
+                      "previous_rule": (old_prov or {}).get("rule")}
+            if old_prov != new_prov:
+                change["provenance"], change["previous_provenance"] = new_prov, old_prov
+            held = new_prov or {}
+            if held.get("rule") == HELD and held.get("change_request_id") is None:
+                change["needs_approval"] = True  # a real run opens a change request
             changes[attr] = change
-    return {"golden_id": golden.id, "changes": changes} if changes else None
+    diff: dict[str, Any] = {"golden_id": golden.id, "changes": changes}
+    if qstatus != golden.quality_status:
+        diff["quality_status"] = {"from": golden.quality_status, "to": qstatus}
+    if status != golden.status:
+        diff["status"] = {"from": golden.status, "to": status}
+    return diff if len(diff) > 2 or changes else None
 
 
 # --- dictionaries for the API and the audit trail -------------------------------------------

@@ -86,9 +86,12 @@ def test_source_iban_change_waits_for_a_steward_and_a_rejection_sticks(
     (gid,) = load(app, "SAP", {"1": {"name": "Acme", "iban": IBAN_1}})
     load(app, "SAP", {"1": {"name": "Acme", "iban": IBAN_2}})
     g = session.get(GoldenRecord, gid)
-    assert g.attributes["iban"] == IBAN_1 and g.version == 1  # nothing published either
     cr = session.scalar(select(ChangeRequest))
     assert (cr.value, cr.previous, cr.status) == (IBAN_2, IBAN_1, "pending")
+    # IBAN_2 is published nowhere; the new version only says which request holds IBAN_1
+    assert g.attributes["iban"] == IBAN_1 and g.version == 2
+    assert g.provenance["iban"] == {"rule": "held_by_change_request", "change_request_id": cr.id}
+    assert all(IBAN_2 not in str(e.payload) for e in session.scalars(select(ChangeEvent)))
     # a later, unrelated update neither publishes the IBAN nor opens a second request
     load(app, "SAP", {"1": {"name": "Acme AG", "iban": IBAN_2}})
     session.expire_all()
