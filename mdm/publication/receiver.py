@@ -1,7 +1,10 @@
 """A small local webhook receiver: for trying subscriptions out, for tests and benchmarks.
 
 It verifies Standard Webhooks signatures when given the secret, acknowledges with a
-configurable status after an optional delay, and keeps what it received.
+configurable status after an optional delay, and keeps what it received. With
+``hold_after=N`` it keeps every request after the N-th waiting until ``release()`` (then
+answers them 503, unrecorded): a receiver that hangs, for tests that must not depend on
+timing.
 """
 from __future__ import annotations
 
@@ -31,10 +34,14 @@ class Receiver(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, port: int = 0, *, secret: str | None = None, status: int = 200,
-                 delay: float = 0.0, on_event: Any = None) -> None:
+                 delay: float = 0.0, on_event: Any = None, hold_after: int | None = None
+                 ) -> None:
         self.secret, self.status, self.delay, self.on_event = secret, status, delay, on_event
         self.received: list[Received] = []
         self.lock = threading.Lock()
+        self.hold_after = hold_after
+        self.held = 0  # requests waiting for release()
+        self.released = threading.Event()
         self._thread: threading.Thread | None = None
         super().__init__(("127.0.0.1", port), _Handler)
 
@@ -48,7 +55,22 @@ class Receiver(ThreadingHTTPServer):
         self._thread.start()
         return self
 
+    def release(self) -> None:
+        """Stop holding: waiting requests are answered 503, later ones as usual."""
+        self.released.set()
+
+    def _hold(self) -> bool:
+        """Wait if this request is one to hold; True when it was held."""
+        with self.lock:
+            if self.hold_after is None or self.released.is_set() \
+                    or len(self.received) < self.hold_after:
+                return False
+            self.held += 1
+        self.released.wait()
+        return True
+
     def stop(self) -> None:
+        self.released.set()
         self.shutdown()
         self.server_close()
 
@@ -69,7 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
         if srv.delay:
             time.sleep(srv.delay)
         status = srv.status
-        if len(body) != length:  # the sender went away mid-request
+        if srv._hold():
+            status = 503
+        elif len(body) != length:  # the sender went away mid-request
             status = 400
         elif srv.secret and not signing.verify(srv.secret, headers, body):
             status = 401
