@@ -33,6 +33,7 @@ from mdm.errors import MdmError
 from mdm.matching import index
 from mdm.matching.decisions import ClusteringDiff, PairDecision, ReviewGroup
 from mdm.matching.engine import MatchEngine
+from mdm.matching.explanations import STORED_PAIRS, stored_pair, strongest
 from mdm.matching.incremental import engine_for
 from mdm.matching.models import BATCH, MatchDecisionRecord
 from mdm.matching.params import ModelParams
@@ -60,7 +61,6 @@ from mdm.stewardship.models import MERGED as TASK_MERGED
 
 MATCHING_ACTOR = "matching"
 MAX_SIDE_RECORDS = 50  # records of one merge whose pairs are scored for its explanation
-STORED_PAIRS = 5  # pairs kept in a stored explanation (the strongest first)
 STORED_RECORDS = 100  # record ids listed in a stored explanation
 CHUNK = 2_000  # proposals per transaction
 
@@ -102,13 +102,13 @@ def merge_explanation(engine: MatchEngine, proposal: dict[str, Any], current: di
     """The strongest pairs across the golden records a batch merge joins (compact)."""
     keys = [r for r in proposal["records"] if r in prepared][:MAX_SIDE_RECORDS]
     records = [prepared[k] for k in keys]
-    pairs = [pair_dict(engine.explain(x, y)) for k, x in enumerate(records)
-             for y in records[k + 1:] if current.get(x.id) != current.get(y.id)]
-    pairs.sort(key=lambda p: (-p["probability"], p["left_id"], p["right_id"]))
+    pairs = strongest([engine.explain(x, y) for k, x in enumerate(records)
+                       for y in records[k + 1:] if current.get(x.id) != current.get(y.id)])
     return {"mode": BATCH, "action": "merge", "from_golden_ids": proposal["from_clusters"],
             "records": proposal["records"][:STORED_RECORDS],
-            "record_count": len(proposal["records"]), "pairs": pairs[:STORED_PAIRS],
-            "probability": pairs[0]["probability"] if pairs else None,
+            "record_count": len(proposal["records"]),
+            "pairs": [stored_pair(p) for p in pairs],
+            "probability": pairs[0].probability if pairs else None,
             "settings_version": engine.settings.version,
             "params_version": engine.params_version}
 

@@ -24,6 +24,7 @@ from mdm.domains.definitions import DomainDefinition
 from mdm.matching import index
 from mdm.matching.decisions import Action, MatchDecision, PairOutcome
 from mdm.matching.domains import settings_for, validate_all
+from mdm.matching.explanations import stored_pair, strongest
 from mdm.matching.incremental import match_one
 from mdm.matching.models import INCREMENTAL, MatchDecisionRecord
 from mdm.matching.params import ModelParams
@@ -179,7 +180,7 @@ class MatchingLinker:
                    golden_ids: list[str], source_record_ids: list[int],
                    ctx: RequestContext) -> None:
         from mdm.records.ingest import content_hash
-        from mdm.stewardship.service import open_review_task
+        from mdm.stewardship.queue import join_review_task
 
         domain = definition.name
         rename = {f"{_NEW}{i}": index.record_key(sr) for i, sr in enumerate(source_record_ids)}
@@ -202,11 +203,13 @@ class MatchingLinker:
             task_id = None
             if related:
                 best = max(p for _, p in placed.review)
-                task = open_review_task(
+                task = join_review_task(
                     session, ctx, domain=domain, golden_ids=[golden_id, *related],
                     source_record_ids=[source_record_ids[i]], score=best,
                     explanation=explanation)
                 task_id = task.id
+            elif not _worth_keeping(placed.decision):
+                continue  # a new golden record and nothing near it: nothing to explain
             target = placed.decision.target_cluster_id
             if target is not None:
                 related = sorted({*related, golden_of_label.get(target, target)} - {golden_id})
@@ -225,22 +228,33 @@ class MatchingLinker:
             session.execute(insert(MatchDecisionRecord.__table__), decision_rows)
 
 
+def _worth_keeping(decision: MatchDecision) -> bool:
+    """Store a decision that changed something (a merge), or that explains a near match
+    refused (a blocked pair); a review task keeps its own."""
+    return decision.action is Action.MERGE or any(
+        p.outcome is PairOutcome.BLOCKED for p in decision.pairs)
+
+
 def _explanation(decision: MatchDecision, rename: dict[str, str],
                  golden_of: dict[str, str]) -> dict[str, Any]:
-    """The engine's decision as stored JSON, with request-local ids made permanent."""
-    out = decision.to_dict()
-    out["action"] = decision.action.value
-    out["record_id"] = rename.get(out["record_id"], out["record_id"])
-    if out["target_record_id"]:
-        out["target_record_id"] = rename.get(out["target_record_id"], out["target_record_id"])
-    if out["target_cluster_id"]:
-        out["target_golden_id"] = golden_of.get(out["target_cluster_id"],
-                                                out["target_cluster_id"])
-    out.pop("target_cluster_id", None)
+    """The engine's decision as stored JSON (its strongest pairs, compact), with
+    request-local ids made permanent."""
+    def permanent(record_id: str | None) -> str | None:
+        return rename.get(record_id, record_id) if record_id else record_id
+
+    out: dict[str, Any] = {
+        "record_id": permanent(decision.record_id), "action": decision.action.value,
+        "target_record_id": permanent(decision.target_record_id),
+        "reason": decision.reason, "settings_version": decision.settings_version,
+        "params_version": decision.params_version, "pair_count": len(decision.pairs),
+        "pairs": [stored_pair(p) for p in strongest(decision.pairs)],
+    }
+    if decision.target_cluster_id:
+        out["target_golden_id"] = golden_of.get(decision.target_cluster_id,
+                                                decision.target_cluster_id)
     for pair in out["pairs"]:
-        pair["left_id"] = rename.get(pair["left_id"], pair["left_id"])
-        pair["right_id"] = rename.get(pair["right_id"], pair["right_id"])
-        pair["outcome"] = str(pair["outcome"])
+        pair["left_id"] = permanent(pair["left_id"])
+        pair["right_id"] = permanent(pair["right_id"])
     return out
 
 

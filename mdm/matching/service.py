@@ -40,8 +40,11 @@ from mdm.matching.settings import MatchSettings
 from mdm.records.models import MERGED, GoldenRecord, SourceRecord
 from mdm.sources.models import SourceSystem
 
-MAX_EXPLAINED_PAIRS = 25
-MAX_DECISIONS = 500
+# Bounds that keep the two read endpoints' answers in kilobytes whatever the data.
+MAX_EXPLAINED_PAIRS = 10  # live pairs scored by explain, the strongest first
+MAX_DECISIONS = 100  # decisions listed for a golden record (the oldest first)
+MAX_STORED_SHOWN = 20  # stored decisions explain shows between the two sides
+MAX_STORED_SCANNED = 500  # decisions read to find those
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -207,7 +210,7 @@ def _stored_between(session: Session, left: _Side, right: _Side) -> list[MatchDe
     goldens = set(left.golden_ids) | set(right.golden_ids)
     rows = session.scalars(select(D).where(or_(D.source_record_id.in_(ids),
                                                D.golden_id.in_(list(goldens))))
-                           .order_by(D.id).limit(MAX_DECISIONS))
+                           .order_by(D.id).limit(MAX_STORED_SCANNED))
     sides = [({index.record_key(r[0]) for r in s.records}, set(s.golden_ids))
              for s in (left, right)]
     out = []
@@ -219,7 +222,7 @@ def _stored_between(session: Session, left: _Side, right: _Side) -> list[MatchDe
             mentioned.update((p.get("left_id"), p.get("right_id")))
         if all(keys & mentioned or golds & mentioned for keys, golds in sides):
             out.append(d)
-    return out
+    return out[-MAX_STORED_SHOWN:]
 
 
 # --- batch re-matching ------------------------------------------------------------------------

@@ -30,6 +30,9 @@ from mdm.stewardship.models import (
 )
 
 SIDE_BY_SIDE_RECORDS = 50  # source records shown per golden record in the task view
+# A group that grows past these bounds starts a new task (a steward reads it in one view).
+MAX_TASK_GOLDENS = 50
+MAX_TASK_RECORDS = 200
 AGE_BUCKETS = ((timedelta(days=1), "lt_1d"), (timedelta(days=7), "1d_7d"),
                (timedelta(days=30), "7d_30d"))
 
@@ -247,6 +250,80 @@ def decide(
           before=before, after=task_dict(task), reason=why)
     session.commit()
     return task, outcome
+
+
+def join_review_task(
+    session: Session,
+    ctx: RequestContext,
+    *,
+    domain: str,
+    golden_ids: list[str],
+    source_record_ids: list[int] | None,
+    score: float,
+    explanation: dict[str, Any],
+) -> ReviewTask:
+    """Queue a potential match as part of its group: one pending task per undecided group.
+
+    When a pending task of the domain already holds one of these golden records, that task
+    grows to hold them all (its golden ids, source records, best score and strongest
+    pairs), unless it would pass ``MAX_TASK_GOLDENS``; otherwise a task is opened
+    (``open_review_task``). Joins the caller's transaction and does not commit.
+    """
+    ids = sorted(set(service.survivors(session, golden_ids).values()))
+    if len(ids) >= 2:
+        held = select(ReviewTaskGolden.task_id).where(ReviewTaskGolden.golden_id.in_(ids))
+        for task in session.scalars(
+            select(ReviewTask).where(ReviewTask.id.in_(held), ReviewTask.domain == domain,
+                                     ReviewTask.status.in_(PENDING_TASK))
+            .order_by(ReviewTask.id)
+        ):
+            union = sorted(set(task.golden_ids) | set(ids))
+            if union == sorted(task.golden_ids):
+                return task
+            if len(union) > MAX_TASK_GOLDENS:
+                continue
+            same = session.scalar(select(ReviewTask).where(
+                ReviewTask.domain == domain, ReviewTask.open_key == service._group_key(union)))
+            if same is not None:
+                return same
+            _extend(session, ctx, task, union, source_record_ids, score, explanation)
+            return task
+    return service.open_review_task(session, ctx, domain=domain, golden_ids=golden_ids,
+                                    source_record_ids=source_record_ids, score=score,
+                                    explanation=explanation)
+
+
+def _extend(session: Session, ctx: RequestContext, task: ReviewTask, union: list[str],
+            source_record_ids: list[int] | None, score: float,
+            explanation: dict[str, Any]) -> None:
+    before = {"golden_ids": list(task.golden_ids), "score": task.score}
+    added = [g for g in union if g not in set(task.golden_ids)]
+    records = list(dict.fromkeys([*(task.source_record_ids or []),
+                                  *(source_record_ids or [])]))[:MAX_TASK_RECORDS]
+    systems = set(session.scalars(
+        select(SourceSystem.code)
+        .join(SourceRecord, SourceRecord.source_system_id == SourceSystem.id)
+        .where(SourceRecord.golden_id.in_(added), SourceRecord.active.is_(True)).distinct()))
+    systems.update(s for s in task.source_systems.split(",") if s)
+    task.golden_ids, task.open_key = union, service._group_key(union)
+    task.source_record_ids = records or None
+    task.source_systems = "," + ",".join(sorted(systems)) + ","
+    task.score = max(task.score, float(score))
+    task.explanation = _joined_explanation(task.explanation or {}, explanation or {})
+    task.updated_at = utcnow()
+    session.add_all([ReviewTaskGolden(task_id=task.id, golden_id=g) for g in added])
+    audit(session, ctx, "review_task.extended", "review_task", task.id, domain=task.domain,
+          before=before, after={"golden_ids": union, "score": task.score})
+
+
+def _joined_explanation(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The newer explanation, with the strongest pairs of both and how many there were."""
+    limit = max(len(old.get("pairs") or []), len(new.get("pairs") or []), 1)
+    pairs = sorted([*(old.get("pairs") or []), *(new.get("pairs") or [])],
+                   key=lambda p: -float(p.get("probability") or 0.0))
+    count = (old.get("pair_count", len(old.get("pairs") or []))
+             + new.get("pair_count", len(new.get("pairs") or [])))
+    return {**new, "pairs": pairs[:limit], "pair_count": count}
 
 
 def stats(session: Session) -> list[dict[str, Any]]:
