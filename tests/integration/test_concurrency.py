@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from stdnum.iso7064 import mod_11_10
 
 from mdm.context import cli_context
@@ -125,20 +125,23 @@ def test_two_clients_creating_the_same_source_key_get_created_and_unchanged(
     statuses: dict[int, list[tuple[int, str]]] = defaultdict(list)
     lock = threading.Lock()
 
-    def client_for(i: int) -> Callable[[Any], None]:
+    def client_for(i: int, city: str) -> Callable[[Any], None]:
         def go(client: Any) -> None:
             body = {"source_system": "SAP", "source_id": f"K{i}",
-                    "attributes": {"name": company(500 + i), "country": "DE"}}
+                    "attributes": {"name": company(500 + i), "country": "DE", "city": city}}
             r = client.post("/domains/supplier/records", headers=admin, json=body)
             with lock:
                 statuses[i].append((r.status_code, (r.json or {}).get("status", r.json)))
         return go
 
     for i in range(rounds):
-        errors = run_together(client_for(i), client_for(i), app=app)
+        # Even rounds send the same record twice; odd rounds two versions of it.
+        second_city = "Kiel" if i % 2 == 0 else "Lübeck"
+        errors = run_together(client_for(i, "Kiel"), client_for(i, second_city), app=app)
         assert not errors, errors
     for i in range(rounds):
-        assert sorted(statuses[i]) == [(200, "created"), (200, "unchanged")], statuses[i]
+        second = "unchanged" if i % 2 == 0 else "updated"
+        assert sorted(statuses[i]) == [(200, "created"), (200, second)], statuses[i]
     golden = goldens_by_key(app)
     assert len(golden) == rounds and len(set(golden.values())) == rounds
 
@@ -207,3 +210,39 @@ def test_near_duplicates_and_updates_arriving_together_are_all_accepted(
         db.session.remove()
     assert all(phones[f"S{i}"] for i in range(n))
     no_pending_recompute(app)
+
+
+@pytest.mark.postgres
+def test_blocking_key_locks_exclude_each_other_until_commit(app: Any, sources: list[str]) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from mdm.matching.linker import MAX_KEY_LOCKS, lock_blocking_keys
+
+    def blocked(session: Session, keys: list[str]) -> bool:
+        """Whether taking ``keys`` would wait (lock_timeout turns the wait into an error)."""
+        session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        try:
+            lock_blocking_keys(session, "supplier", keys)
+        except OperationalError as exc:
+            assert getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available
+            return True
+        finally:
+            session.rollback()
+        return False
+
+    many = [f"name:k{i}" for i in range(MAX_KEY_LOCKS + 1)]
+    with app.app_context():
+        with Session(db.engine) as first, Session(db.engine) as second:
+            lock_blocking_keys(first, "supplier", ["tax_id:DE136695976", "name:acme"])
+            assert blocked(second, ["name:acme"])  # a shared key waits
+            assert not blocked(second, ["tax_id:DE811569869"])  # other keys do not
+            assert not blocked(second, [k + "x" for k in many[:MAX_KEY_LOCKS]])
+            assert blocked(second, many)  # a domain-wide lock waits for every key lock
+            first.commit()
+            assert not blocked(second, ["name:acme"])
+            assert not blocked(second, many)
+            lock_blocking_keys(first, "supplier", many)
+            assert blocked(second, ["name:other"])  # and every key waits for it
+            first.rollback()
+
