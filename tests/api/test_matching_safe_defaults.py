@@ -122,3 +122,28 @@ def test_untrained_hub_does_not_merge_companies_that_share_only_common_values(
     assert report.records == len(golden)
     for merge in report.merges:
         assert len({sr_company[i] for i in merge["source_record_ids"]}) == 1, merge
+
+
+def test_trained_parameters_carry_the_hubs_term_frequencies(
+        app: Any, client: Any, admin: dict[str, str], reader: dict[str, str],
+        sources: list[str]) -> None:
+    firms = companies()
+    golden = _bulk(client, admin, "SAP", [(f"V{c['company']}", _attrs(c)) for c in firms])
+    with app.app_context():
+        report = match_service.rematch(db.session, app.extensions["mdm_domains"],
+                                       cli_context(), "supplier", train=True, workers=1)
+        db.session.remove()
+    assert report.trained and report.records == len(firms)
+    assert report.merges == []  # every record is a different company
+
+    params = client.get("/domains/supplier/match/settings", headers=reader).json["params"]
+    assert params["source"] == "trained"
+    # Alpha Logistik and Alpha Consulting: both GmbH in Berlin, a third of the hub.
+    best = client.get(f"/domains/supplier/match/explain?a={golden['SAP/V0']}"
+                      f"&b={golden['SAP/V3']}", headers=reader).json["best"]
+    city = next(c for c in best["contributions"] if c["comparison"] == "city")
+    assert city["label"] == "exact" and city["tf_adjustment"] < 0
+    assert best["outcome"] == "no_match"
+    after = {g for g in golden.values()
+             if client.get(f"/golden/{g}", headers=reader).json["status"] == "active"}
+    assert len(after) == len(firms)
