@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,11 @@ from mdm.db import db
 from mdm.errors import MdmError
 from mdm.hierarchies.cli import hierarchy_group
 from mdm.matching.cli import match_cmd
+from mdm.progress import ProgressReporter
 from mdm.publication.cli import scheduler, subscriptions_group, worker
+from mdm.records import formats, loading
+from mdm.sources import service as sources_service
 from mdm.stewardship.cli import survivorship_group
-
-LOAD_BATCH = 1000
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -181,31 +181,6 @@ def sources_list() -> None:
 # --- loading files --------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, attributes: set[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        if "source_id" not in header:
-            _fail(f"{path}: the CSV needs a 'source_id' column")
-        unknown = [c for c in header if c not in attributes and c not in ("source_id", "active")]
-        if unknown:
-            _fail(f"{path}: unknown columns {', '.join(unknown)}")
-        for row in reader:
-            # reader.line_num counts physical lines, so quoted multi-line cells stay honest
-            yield reader.line_num, row
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield n, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield n, exc
-
-
 @click.command("load")
 @click.argument("domain")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -213,88 +188,150 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "jsonl"]),
+    type=click.Choice(list(formats.FORMATS)),
     default=None,
-    help="Defaults to the file extension.",
+    help="Defaults to the file extension (.jsonl/.ndjson/.json: jsonl, else csv).",
 )
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="The file's text encoding, e.g. cp1252 or latin-1 for older ERP exports.",
+)
+@click.option(
+    "--delimiter",
+    default=None,
+    help="CSV cell separator, e.g. ';' (default: the one of , ; TAB | that finds the "
+    "source_id column in the header).",
+)
+@click.option(
+    "--match",
+    "match_mode",
+    type=click.Choice(list(loading.MODES)),
+    default="auto",
+    show_default=True,
+    help="How new records are matched: incremental (each chunk as it loads), batch "
+    "(load, then match the whole domain once), off (later, with 'mdm match'), auto "
+    "(batch when the file is at least as large as the domain, incremental otherwise).",
+)
+@click.option(
+    "--chunk-size",
+    default=loading.DEFAULT_CHUNK,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Records per transaction.",
+)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes of a batch match.")
+@click.option("--quiet", is_flag=True, help="No progress on standard error.")
 @with_appcontext
-def load(domain: str, path: Path, source: str, fmt: str | None) -> None:
+def load(
+    domain: str,
+    path: Path,
+    source: str,
+    fmt: str | None,
+    encoding: str,
+    delimiter: str | None,
+    match_mode: str,
+    chunk_size: int,
+    workers: int,
+    quiet: bool,
+) -> None:
     """Load a CSV or JSON Lines file of source records.
 
     A CSV has a source_id column and columns named after the domain's attributes (an empty
-    cell is a missing value). Bad rows are reported with their line number and skipped; the
-    others load in transactions of 1,000. Exit 0 when every row loaded, 1 when some were
-    rejected, 2 when the input is unusable.
-    """
-    from mdm.records import ingest
-    from mdm.sources import service as sources
+    cell is a missing value; an optional 'active' column deactivates with false/0/no). Bad
+    rows (a rejected record, more cells than the header) are reported with their line
+    number and skipped; the others load in transactions of --chunk-size records.
 
+    Initial load: by default (--match auto) a file at least as large as what the domain
+    holds, such as a first load, is loaded with matching deferred and then matched in one
+    batch ('mdm match'), which trains the model on the data and is much faster than
+    matching record by record; smaller files are matched as they load.
+
+    The summary gives records/s, created/updated/unchanged/rejected, the quality findings
+    stored (by rule) and what matching did. Exit 0 when every row loaded (findings are
+    stored and flagged, not rejected), 1 when some rows were rejected, 2 when the input is
+    unusable (unknown domain or source, undecodable or binary file, bad header).
+    """
     registry = current_app.extensions["mdm_domains"]
     try:
         definition = registry.get(domain)
-        sources.get_by_code(db.session, source)
+        sources_service.get_by_code(db.session, source)
     except MdmError as exc:
         _fail(_describe(exc))
-    fmt = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
+    fmt = formats.format_of(path, fmt)
     names = {a.name for a in definition.attributes}
-    counts: Counter[str] = Counter()
-    ctx = cli_context()
-    with path.open("rb") as fh:
-        total_lines = sum(1 for _ in fh)
+    try:
+        checked = formats.check(path, encoding)
+        rows = formats.read(path, fmt, names, encoding=encoding, delimiter=delimiter)
+        first = next(rows, None)  # header problems surface here, before anything is written
+    except formats.UnusableFile as exc:
+        _fail(str(exc))
+    mode, why_not = loading.choose_mode(
+        db.session, registry, domain, match_mode, max(0, checked.lines - (fmt == "csv"))
+    )
 
-    def items() -> Iterator[ingest.IngestItem]:
-        if fmt == "csv":
-            for line, row in _csv_rows(path, names):
-                sid = row.pop("source_id", None)
-                active = (row.pop("active", "") or "true").strip().lower() not in (
-                    "false",
-                    "0",
-                    "no",
-                )
-                attrs = {k: v for k, v in row.items() if k is not None}
-                yield ingest.IngestItem(sid or None, attrs, active, line)
-        else:
-            for line, obj in _jsonl_rows(path):
-                if isinstance(obj, Exception) or not isinstance(obj, dict):
-                    reason = (
-                        f"not JSON: {obj}" if isinstance(obj, Exception) else "not a JSON object"
-                    )
-                    click.echo(f"{path}:{line}: rejected: {reason}", err=True)
-                    counts[ingest.REJECTED] += 1
-                    continue
-                attrs = obj.get("attributes")
-                if attrs is None:
-                    attrs = {k: v for k, v in obj.items() if k not in ("source_id", "active")}
-                yield ingest.IngestItem(obj.get("source_id"), attrs, obj.get("active", True), line)
+    def rejected(line: int | None, reason: str) -> None:
+        click.echo(f"{path}:{line}: rejected: {reason}", err=True)
 
-    def flush(batch: list[ingest.IngestItem]) -> None:
-        results = ingest.ingest(
-            db.session, registry, domain, source, batch, ctx, from_text=(fmt == "csv")
+    reporter = ProgressReporter(enabled=not quiet)
+    try:
+        summary = loading.load(
+            db.session,
+            registry,
+            cli_context(),
+            domain,
+            source,
+            _chain(first, rows) if first is not None else iter(()),
+            mode=mode,
+            from_text=(fmt == "csv"),
+            chunk=chunk_size,
+            total_lines=checked.lines,
+            on_rejected=rejected,
+            progress=reporter,
+            workers=workers,
         )
-        for res in results:
-            counts[res.status] += 1
-            if res.status == ingest.REJECTED:
-                click.echo(f"{path}:{res.line}: rejected: {_flat(res.errors)}", err=True)
-
-    batch: list[ingest.IngestItem] = []
-    with click.progressbar(
-        length=total_lines, label=f"loading {path.name}", file=sys.stderr
-    ) as bar:
-        done = 0
-        for item in items():
-            batch.append(item)
-            if len(batch) >= LOAD_BATCH:
-                flush(batch)
-                bar.update((batch[-1].line or done) - done)
-                done = batch[-1].line or done
-                batch = []
-        if batch:
-            flush(batch)
-        bar.update(total_lines - done)
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
-    click.echo(f"{sum(counts.values())} rows: {summary}")
-    if counts[ingest.REJECTED]:
+    except formats.UnusableFile as exc:
+        reporter.close()
+        _fail(str(exc))
+    except MdmError as exc:
+        reporter.close()
+        _fail(_describe(exc))
+    reporter.close()
+    summary.matching = summary.matching or why_not
+    for line in load_summary_lines(summary):
+        click.echo(line)
+    if summary.rejected:
         sys.exit(1)
+
+
+def load_summary_lines(summary: loading.LoadSummary) -> list[str]:
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items())) or "nothing"
+    lines = [f"{summary.rows} rows: {statuses}"]
+    timing = f"in {summary.seconds:.1f} s, {summary.rate:,.0f} records/s"
+    if summary.mode == "batch":
+        timing += f" (load {summary.load_seconds:.1f} s, batch match {summary.match_seconds:.1f} s)"
+    lines.append(timing)
+    found = sum(summary.findings.values())
+    if found:
+        by_rule = ", ".join(f"{rule} {n}" for rule, n in sorted(summary.findings.items()))
+        lines.append(f"quality findings stored and flagged: {found} ({by_rule})")
+    else:
+        lines.append("quality findings: none")
+    if summary.mode == "batch":
+        lines.append(
+            f"matching (batch): {summary.merges} merges, {summary.splits} splits, "
+            f"{summary.review_tasks} review tasks opened"
+        )
+    elif summary.mode == "incremental":
+        lines.append(
+            f"matching (incremental): {summary.joined} records joined a golden record, "
+            f"{summary.review_tasks} review tasks opened"
+        )
+    else:
+        lines.append(f"matching: not run ({summary.matching})")
+    return lines
 
 
 def _flat(errors: dict[str, Any]) -> str:

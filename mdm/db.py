@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,7 +59,8 @@ def new_id() -> str:
     value |= (rand >> 62) << 64  # 12 bits
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"  # str(uuid.UUID(int=value)), without the object
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _json_dumps(value: Any) -> str:
@@ -123,28 +123,56 @@ JSONType = JSON
 def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows in the caller's transaction: COPY on PostgreSQL, executemany elsewhere.
 
-    COPY streams every row in one statement, several times faster than row-by-row INSERTs on
-    the ingestion path. Values go through each column's own bind processor (JSON, timestamps),
-    so what is stored is exactly what a Core insert would store.
+    Every row must carry the same keys. Values go through each column's own bind processor
+    (JSON, timestamps), so what is stored is exactly what a Core insert would store, but
+    without the Core compiler's per-row bookkeeping: on the ingestion path that bookkeeping
+    cost more than the database's own work. COPY streams every row in one statement.
     """
     if not rows:
         return
     conn = session.connection()
     dialect = conn.dialect
-    if dialect.name != "postgresql":
+    columns = list(rows[0])
+    missing_defaults = [
+        c for c in table.c if c.name not in rows[0] and c.default is not None
+    ]
+    if missing_defaults:
+        # Column defaults are applied by Core, not by a raw statement.
         session.execute(table.insert(), rows)
         return
-    columns = list(rows[0])
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
     names = ", ".join(f'"{name}"' for name in columns)
+    if dialect.name != "postgresql":
+        values = _processed(rows, columns, processors, keep_none=False)
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)
+        return
     driver = conn.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    row[name] if proc is None or row[name] is None else proc(row[name])
-                    for name, proc in zip(columns, processors, strict=True)
-                ]
-            )
+        for row in _processed(rows, columns, processors, keep_none=True):
+            copy.write_row(row)
+
+
+def _processed(
+    rows: list[dict[str, Any]], columns: list[str], processors: list[Any], *, keep_none: bool
+) -> list[tuple[Any, ...]]:
+    """Rows as tuples of bound values. A value identical to the previous row's (one
+    timestamp for a whole request, the same domain) is processed once. ``keep_none``
+    writes None as SQL NULL instead of handing it to the processor (COPY's convention)."""
+    out: list[list[Any]] = [[None] * len(columns) for _ in rows]
+    for k, (name, proc) in enumerate(zip(columns, processors, strict=True)):
+        if proc is None:
+            for cells, row in zip(out, rows, strict=True):
+                cells[k] = row[name]
+            continue
+        last_in: Any = object()
+        last_out: Any = None
+        for cells, row in zip(out, rows, strict=True):
+            value = row[name]
+            if value is not last_in:
+                last_in = value
+                last_out = None if keep_none and value is None else proc(value)
+            cells[k] = last_out
+    return [tuple(cells) for cells in out]

@@ -44,6 +44,10 @@ class Attribute:
                 value = value.strip()
                 if self.max_length and len(value) > self.max_length:
                     raise ValueError(f"Longer than {self.max_length} characters.")
+                if ("country" in self.validators or "currency" in self.validators) and (
+                    len(value) <= 3 and value.isalpha()
+                ):
+                    value = value.upper()  # ISO codes are upper case: "de" is DE
                 return value
             raise ValueError("Not a valid string.")
         if t == "integer":

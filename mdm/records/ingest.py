@@ -23,7 +23,7 @@ from mdm.domains.registry import DomainRegistry
 from mdm.domains.validators import Finding
 from mdm.records import golden as gold
 from mdm.records.conflicts import run_retrying
-from mdm.records.linking import LinkDecision, PendingRecord, linker_for
+from mdm.records.linking import LinkDecision, NewGoldenLinker, PendingRecord, linker_for
 from mdm.records.models import (
     ACTIVE,
     GoldenRecord,
@@ -54,6 +54,9 @@ class IngestResult:
     errors: dict[str, Any] = field(default_factory=dict)
     quality: list[dict[str, str]] = field(default_factory=list)
     line: int | None = None
+    # A new record that matching put into an existing golden record or beside another
+    # new record of the same call (not part of the API answer: load summaries count it).
+    joined: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,6 +109,7 @@ def ingest(
     ctx: RequestContext,
     *,
     from_text: bool = False,
+    defer_matching: bool = False,
 ) -> list[IngestResult]:
     """Upsert ``items`` from one source system in one transaction; one result per item.
 
@@ -113,11 +117,15 @@ def ingest(
     or updated the same golden record) is run again as a whole: it then finds what the
     winner committed, so each of its records is answered ``unchanged``/``updated``
     instead of the whole request failing.
+
+    ``defer_matching`` gives every new record a golden record of its own without asking
+    the domain's matcher (a large first load is matched afterwards in batch).
     """
     return run_retrying(
         session,
         lambda: _ingest_once(
-            session, registry, domain, system_code, items, ctx, from_text=from_text
+            session, registry, domain, system_code, items, ctx, from_text=from_text,
+            defer_matching=defer_matching,
         ),
         what=f"ingest {domain}/{system_code}",
     )
@@ -132,6 +140,7 @@ def _ingest_once(
     ctx: RequestContext,
     *,
     from_text: bool = False,
+    defer_matching: bool = False,
 ) -> list[IngestResult]:
     definition = registry.get(domain)
     system = sources.get_by_code(session, system_code)
@@ -213,7 +222,7 @@ def _ingest_once(
     touched: set[str] = set()
 
     # New records: ask the linker where each one goes.
-    linker = linker_for(definition)
+    linker = NewGoldenLinker() if defer_matching else linker_for(definition)
     decisions = linker.link(session, definition, pending_new, ctx) if pending_new else []
     new_golden_of: list[str] = []
     fresh: dict[str, list[SourceView]] = {}  # new golden id -> its (new) source records
@@ -250,6 +259,7 @@ def _ingest_once(
         )
         results[pos].status = CREATED
         results[pos].golden_id = gid
+        results[pos].joined = decision.golden_id is not None or decision.same_as is not None
 
     # New golden records made only of new source records are computed in memory and
     # inserted in bulk, complete, before their source records (foreign key order).

@@ -95,9 +95,14 @@ PICKERS: dict[str, Callable[[Sequence[Candidate], dict[str, Any]], Candidate]] =
 }
 
 
+def rule_name(config: dict[str, Any], attribute: str) -> str:
+    per_attr = (config.get("attributes") or {}).get(attribute) or {}
+    return str(per_attr.get("rule") or config.get("default") or "most_recent")
+
+
 def rule_for(config: dict[str, Any], attribute: str) -> tuple[str, dict[str, Any]]:
     per_attr = (config.get("attributes") or {}).get(attribute) or {}
-    rule = per_attr.get("rule") or config.get("default") or "most_recent"
+    rule = rule_name(config, attribute)
     cfg = dict(per_attr)
     if rule == "source_priority" and not cfg.get("priority"):
         cfg["priority"] = config.get("source_priority") or []
@@ -172,7 +177,7 @@ def _single_source(
             continue
         values[attr] = value
         provenance[attr] = {
-            "rule": rule_for(config, attr)[0],
+            "rule": rule_name(config, attr),
             "source_system": source.source_system,
             "source_id": source.source_id,
         }
