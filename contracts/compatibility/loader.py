@@ -55,6 +55,11 @@ def read_text(path: str | Path) -> str:
         raise UnreadableDocument(f"cannot read file: {exc}", source=str(path)) from exc
 
 
+# No contract nests deeper; deeper documents are refused before any engine (or a database
+# text column, which cannot hold NUL either) sees them.
+MAX_DEPTH = 64
+
+
 def parse_text(text: str | bytes, source: str | None = None) -> Any:
     """JSON first (fast, exact numbers), then YAML (a superset for our purposes)."""
     if isinstance(text, bytes):
@@ -62,18 +67,56 @@ def parse_text(text: str | bytes, source: str | None = None) -> Any:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UnreadableDocument("not UTF-8 text", source=source) from exc
+    if "\x00" in text:
+        raise UnreadableDocument("contains a NUL (U+0000) character", source=source)
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
+        data = json.loads(text)
+    except RecursionError as exc:
+        raise UnreadableDocument(f"nested deeper than {MAX_DEPTH} levels", source=source) from exc
+    except ValueError:  # not JSON (or a number beyond Python's digit limit): try YAML
+        data = _parse_yaml(text, source)
+    _check_tree(data, source)
+    return data
+
+
+def _parse_yaml(text: str, source: str | None) -> Any:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "invalid syntax"
         raise UnreadableDocument(f"neither JSON nor YAML ({reason})", source=source) from exc
+    except RecursionError as exc:
+        raise UnreadableDocument(f"nested deeper than {MAX_DEPTH} levels", source=source) from exc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise UnreadableDocument(f"unreadable value ({exc})", source=source) from exc
     if data is None or isinstance(data, str | int | float):
         raise UnreadableDocument("neither a JSON nor a YAML document", source=source)
     return data
+
+
+def _check_tree(data: Any, source: str | None) -> None:
+    """Depth, NUL characters and number sizes, without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise UnreadableDocument(f"nested deeper than {MAX_DEPTH} levels", source=source)
+        if isinstance(node, dict):
+            for key in node:
+                if isinstance(key, str) and "\x00" in key:
+                    raise UnreadableDocument("contains a NUL (U+0000) character", source=source)
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            children = (node,)
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+            elif isinstance(child, str) and "\x00" in child:
+                raise UnreadableDocument("contains a NUL (U+0000) character", source=source)
+            elif isinstance(child, int) and not -(2**63) <= child < 2**63:
+                raise UnreadableDocument("a number beyond 64 bits", source=source)
 
 
 def detect_format(document: Any) -> Format:

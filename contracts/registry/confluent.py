@@ -170,6 +170,8 @@ def version_schema(subject: str, version: str) -> Response:
 def register(subject: str) -> Response:
     session, ctx = web.session(), web.context()
     schema = _schema_text(_body())
+    # Judge the schema before a subject is created for it: a refused schema leaves nothing.
+    service.load_candidate(schema, JSON_FORMAT)
     try:
         _json_subject(subject)
     except SubjectNotFound:

@@ -84,7 +84,7 @@ class HierarchyVersionResultSchema(HierarchyVersionSchema):
 class HierarchyContentInSchema(ma.Schema):
     """A whole hierarchy: ``nodes`` (JSON objects) or ``csv`` (parent-child CSV text)."""
 
-    nodes = ma.fields.List(ma.fields.Raw(), validate=ma.validate.Length(min=1, max=200_000),
+    nodes = ma.fields.List(ma.fields.Dict(), validate=ma.validate.Length(min=1, max=200_000),
                            metadata={"description": "Objects with node, parent, name, "
                                      "valid_from, valid_to, ownership_pct, attributes"})
     csv = ma.fields.String(validate=ma.validate.Length(min=1), metadata={

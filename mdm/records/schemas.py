@@ -10,7 +10,14 @@ class RecordInSchema(ma.Schema):
         metadata={"description": "Source system code; defaults to the key's own system"}
     )
     source_id = ma.fields.Raw(
-        required=True, metadata={"description": "The record's id in its system"}
+        required=True,
+        metadata={
+            "description": "The record's id in its system (a number is taken as its digits)",
+            # What ingest._source_id accepts: a non-blank string up to 200 characters, or an
+            # integer; never null.
+            "anyOf": [{"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+                      {"type": "integer"}],
+        },
     )
     attributes = ma.fields.Dict(required=True, keys=ma.fields.String())
     active = ma.fields.Boolean(load_default=True)
@@ -26,8 +33,13 @@ class BulkItemSchema(ma.Schema):
 
 class BulkInSchema(ma.Schema):
     source_system = ma.fields.String()
+    # Items are checked record by record, so one bad record (even a null or a non-object) is
+    # reported as rejected in its result, not by refusing the whole call.
     records = ma.fields.List(
-        ma.fields.Raw(), required=True, validate=ma.validate.Length(min=1, max=10_000)
+        ma.fields.Raw(allow_none=True, metadata={
+            "description": "A record (source_id, attributes, active); anything else is "
+                           "rejected in its result"}),
+        required=True, validate=ma.validate.Length(min=1, max=10_000)
     )
 
 

@@ -110,8 +110,11 @@ def get_source_record(
     return sr, issues
 
 
+_CURSOR_MARK = "c1:"  # tells a cursor this API wrote from any other base64 text
+
+
 def encode_cursor(value: str | int) -> str:
-    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(f"{_CURSOR_MARK}{value}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> str | None:
@@ -119,11 +122,14 @@ def decode_cursor(cursor: str | None) -> str | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        text = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
+        text = ""
+    if not text.startswith(_CURSOR_MARK) or len(text) > 300 or "\x00" in text:
         raise ValidationFailed(
             "Bad cursor", errors={"cursor": ["Not a cursor from this API."]}
         ) from None
+    return text[len(_CURSOR_MARK):]
 
 
 @dataclass

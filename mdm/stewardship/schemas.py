@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from mdm.stewardship.models import CHANGE_STATUSES, DECISIONS, TASK_STATUSES
-from mdm.web.schemas import GoldenSchema, PageArgs
+from mdm.web.schemas import ANY_BUT_NULL, GoldenSchema, PageArgs
 
 GOLDEN_ID = ma.fields.String(validate=ma.validate.Length(min=1, max=36))
 REASON = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000),
@@ -227,7 +227,7 @@ class StewardReasonInSchema(ma.Schema):
 # --- overrides and change requests ----------------------------------------------------------
 
 class StewardOverrideInSchema(ma.Schema):
-    value = ma.fields.Raw(required=True, allow_none=False)
+    value = ma.fields.Raw(required=True, allow_none=False, metadata=ANY_BUT_NULL)
     reason = REASON
 
 

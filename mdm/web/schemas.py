@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+# OpenAPI 3.0 has no "not null" for an untyped value: list every JSON type except null, so the
+# document refuses null where the server does (a Raw field with allow_none=False).
+ANY_BUT_NULL: dict = {"anyOf": [{"type": t} for t in
+                                ("string", "number", "integer", "boolean", "object", "array")]}
+
 
 class PageArgs(ma.Schema):
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from a previous page"})
