@@ -40,6 +40,7 @@ __all__ = [
     "parse_lei",
     "parse_phone",
     "parse_tax_id",
+    "phone_e164",
 ]
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
@@ -307,25 +308,44 @@ def parse_phone(value: object, country: str | None = None) -> Phone:
     metadata); a number that cannot be parsed keeps its digits as the value so it can
     still be compared (a record without a country sends national numbers).
     """
-    if value is None:
-        return Phone(None, False, "empty")
-    key = _PHONE_SEPARATORS.sub("", str(value))
+    key, region = _phone_key(value, country)
     if not key:
         return Phone(None, False, "empty")
+    number, canonical, reason = _parsed_phone(key, region)
+    if number is None:
+        return Phone(canonical, False, reason)
+    if not _valid_phone(key, region):
+        return Phone(canonical, False, "not a number of its region's numbering plan")
+    return Phone(canonical, True)
+
+
+def phone_e164(value: object, country: str | None = None) -> str | None:
+    """``parse_phone(...).value`` without the numbering-plan check matching does not need."""
+    key, region = _phone_key(value, country)
+    return _parsed_phone(key, region)[1] if key else None
+
+
+def _phone_key(value: object, country: str | None) -> tuple[str, str | None]:
+    if value is None:
+        return "", None
+    key = _PHONE_SEPARATORS.sub("", str(value))
     # An international number means the same whatever the record's country.
     region = None if key.startswith("+") else (country or "").upper() or None
-    return _parsed_phone(key, region)
+    return key, region
 
 
 # Keyed by the number without separators: "+49 30 1234", "+49-30-1234" parse once.
 @lru_cache(maxsize=262144)
-def _parsed_phone(key: str, region: str | None) -> Phone:
+def _parsed_phone(key: str, region: str | None) -> tuple[Any, str | None, str]:
     try:
         number = phonenumbers.parse(key, region)
     except phonenumbers.NumberParseException as exc:
         digits = re.sub(r"\D", "", key)
-        return Phone(digits or None, False, str(exc))
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if not phonenumbers.is_valid_number(number):
-        return Phone(e164, False, "not a number of its region's numbering plan")
-    return Phone(e164, True)
+        return None, digits or None, str(exc)
+    return number, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+
+
+@lru_cache(maxsize=65536)
+def _valid_phone(key: str, region: str | None) -> bool:
+    number = _parsed_phone(key, region)[0]
+    return number is not None and phonenumbers.is_valid_number(number)

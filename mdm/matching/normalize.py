@@ -313,7 +313,7 @@ def normalize_duns(value: str | None) -> str | None:
 
 def normalize_phone(value: str | None, country: str | None = None) -> str | None:
     """E.164 ("+4930123456"), the record's country as default region; digits if unparsable."""
-    return identifiers.parse_phone(value, country).value
+    return identifiers.phone_e164(value, country)
 
 
 FREE_MAIL_DOMAINS = identifiers.FREE_MAIL_DOMAINS
