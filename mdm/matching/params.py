@@ -75,8 +75,17 @@ class ComparisonParams:
 class TermFrequencies:
     """How often values of one comparison's feature occur among a domain's records.
 
-    ``counts`` holds only the values frequent enough to change a score (``floor``);
-    any other value is rarer than that, so it gets the largest boost the engine allows.
+    ``counts`` holds only the values frequent enough to change a score; any other value
+    is rarer than that, so it gets the largest boost the engine allows.
+
+    Where they come from: a batch counts them over the records it matches, and
+    ``mdm match`` stores them with the trained parameters, which incremental matching
+    then reads. They are not counted up in every ingest transaction on purpose: a
+    counter row for "GmbH" or "Berlin" would be written by nearly every ingest and
+    serialise them all, while a value's share of a hub changes slowly. A value new
+    since the last run counts as rare (boost capped at ``MAX_TF_BOOST``), and safety
+    before any training comes from the level priors and ``untrained_auto_merge``, not
+    from frequencies.
     """
 
     records: int
