@@ -28,7 +28,7 @@ def _guarded(cls: Any, policy: EgressPolicy) -> Any:
 
     class Guarded(cls):  # type: ignore[misc, valid-type]
         def _new_conn(self) -> Any:
-            host = self._dns_host
+            host: str = self._dns_host  # type: ignore[has-type]  # urllib3: untyped
             self._dns_host = policy.resolve(host, self.port)
             try:
                 return super()._new_conn()
