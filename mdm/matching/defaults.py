@@ -143,6 +143,17 @@ def _party(version: str) -> dict[str, Any]:
             block_on("iban"),
             block_on("duns"),
             block_on("country", "website"),
+            # Typo-tolerant keys, for records sharing no identifier: a typo in one word
+            # (or a missing or unrecognised country) must not keep a pair from ever
+            # being compared. House number plus the start of the name or street; the two
+            # most distinctive words in any country; the start of the first word within
+            # the city or country, and its end (a stray or wrong first letter).
+            block_on(("street", "digits"), ("name", "word_prefix", 3, "first")),
+            block_on(("street", "digits"), ("street", "word_prefix", 3, "longest")),
+            block_on(("name", "longest_tokens", 2)),
+            block_on("city", ("name", "word_prefix", 4, "first")),
+            block_on("country", ("name", "word_prefix", 4, "first")),
+            block_on("country", ("name", "word_suffix", 4, "first")),
         ],
         "rules": [
             _rule("same_valid_tax_id", "match",
@@ -174,7 +185,10 @@ def _supplier() -> dict[str, Any]:
 def _customer() -> dict[str, Any]:
     settings = _party("customer-1")
     settings["features"].append({"name": "segment", "from": "segment", "normalizer": "text"})
-    settings["comparisons"].append({"type": "ExactMatch", "feature": "segment"})
+    # Customers of one segment are many: agreeing on it is weak evidence.
+    settings["comparisons"].append({"type": "ExactMatch", "feature": "segment",
+                                    "m": _SHARED_VALUE[0], "u": _SHARED_VALUE[1],
+                                    "term_frequency_adjustments": True})
     return settings
 
 
