@@ -116,8 +116,7 @@ def test_a_file_drop_folder_turned_symlink_fails_the_run(
 
 
 def test_delivery_errors_and_log_lines_carry_no_broker_password(
-        app: Any, session: Any, ctx: Any, sources: Any,
-        caplog: pytest.LogCaptureFixture) -> None:
+        app: Any, session: Any, ctx: Any, sources: Any) -> None:
     # nothing listens on port 9: the connection fails and the error names the target
     sub, _ = service.create(session, ctx, app.extensions["mdm_domains"], {
         "name": "bus", "domains": ["supplier"], "channel": "amqp",
@@ -147,3 +146,20 @@ def test_delivery_errors_and_log_lines_carry_no_broker_password(
                                 sys.exc_info())
     handler_filter.filter(record)
     assert "hunter2-pw" not in (record.exc_text or "") and "mdm:***@" in (record.exc_text or "")
+
+
+def test_a_broker_no_longer_allowed_is_a_delivery_error(
+        app: Any, session: Any, ctx: Any, sources: Any) -> None:
+    sub, _ = service.create(session, ctx, app.extensions["mdm_domains"], {
+        "name": "bus", "domains": ["supplier"], "channel": "amqp", "max_attempts": 1,
+        "channel_config": {"url": "amqp://guest:guest@127.0.0.1:5672/%2F"}})
+    sub_id = sub.id
+    _supplier(app, ctx, "1")
+    strict = EgressPolicy.from_config(Config(allowed_targets=()))
+    dispatcher = Dispatcher(db.new_session, app.extensions["mdm_domains"], policy=strict)
+    try:
+        _drain(dispatcher, sub_id)  # refused before connecting: no broker needed
+    finally:
+        dispatcher.close()
+    [dead] = _deliveries(sub_id)
+    assert dead.status == "dead" and "loopback" in (dead.last_error or "")
