@@ -36,6 +36,30 @@ def _first_tokens_sorted(value: str, n: int = 2) -> str | None:
     return " ".join(sorted(words)) or None
 
 
+def _word(value: str, pick: str) -> str | None:
+    # "first": the first word of three or more characters (skips initials and short
+    # particles: "j moutinho", "oy ..."); "longest": the longest word (ties: the
+    # alphabetically first), the most distinctive one in most company names.
+    words = value.split()
+    if pick == "first":
+        return next((w for w in words if len(w) >= 3), words[0] if words else None)
+    if pick == "longest":
+        return min(words, key=lambda w: (-len(w), w)) if words else None
+    raise ValueError(f"unknown word pick {pick!r}")
+
+
+def _word_prefix(value: str, n: int = 4, pick: str = "first") -> str | None:
+    """The first ``n`` letters of one word: survives a typo further into it."""
+    word = _word(value, pick)
+    return word[:n] if word else None
+
+
+def _word_suffix(value: str, n: int = 4, pick: str = "first") -> str | None:
+    """The last ``n`` letters of one word: survives a typo (or a stray letter) in front."""
+    word = _word(value, pick)
+    return word[-n:] if word else None
+
+
 def _digits(value: str) -> str | None:
     return "".join(ch for ch in value if ch.isdigit()) or None
 
@@ -51,6 +75,8 @@ TRANSFORMS: dict[str, Callable[..., str | None]] = {
     "suffix": _suffix,
     "longest_tokens": _first_tokens_sorted,
     "digits": _digits,
+    "word_prefix": _word_prefix,
+    "word_suffix": _word_suffix,
 }
 
 
