@@ -35,7 +35,7 @@ from mdm.matching.decisions import ClusteringDiff, PairDecision, ReviewGroup
 from mdm.matching.engine import MatchEngine
 from mdm.matching.explanations import STORED_PAIRS, stored_pair, strongest
 from mdm.matching.incremental import engine_for
-from mdm.matching.models import BATCH, MatchDecisionRecord
+from mdm.matching.models import BATCH, MatchDecisionRecord, MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.settings import MatchSettings
@@ -44,6 +44,7 @@ from mdm.records.models import ACTIVE, MERGED, GoldenRecord, QualityIssue, Sourc
 from mdm.records.survivorship import SourceView
 from mdm.sources.models import SourceSystem
 from mdm.stewardship import service as stewardship
+from mdm.stewardship.approvals import KnownRequests
 from mdm.stewardship.models import (
     MERGE,
     OPEN,
@@ -124,9 +125,24 @@ def review_explanation(plan: Plan, group: ReviewGroup) -> dict[str, Any]:
 
 def _prepared(session: Session, settings: MatchSettings,
               keys: Iterable[str]) -> dict[str, PreparedRecord]:
+    """Feature rows of these records: the blocking index's where current, else computed."""
+    SR, MP = SourceRecord, MatchPrepared
     ids = sorted({index.record_id(k) for k in keys})
     out: dict[str, PreparedRecord] = {}
+    stale: list[int] = []
     for chunk in index.chunks(ids, 500):
+        for sr_id, code, digest, version, stored_digest, features in session.execute(
+            select(SR.id, SourceSystem.code, SR.content_hash, MP.settings_version,
+                   MP.content_hash, MP.features)
+            .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+            .outerjoin(MP, MP.source_record_id == SR.id).where(SR.id.in_(chunk))
+        ):
+            if features is None or version != settings.version or stored_digest != digest:
+                stale.append(sr_id)
+                continue
+            key = index.record_key(sr_id)
+            out[key] = PreparedRecord(key, code, tuple(features))
+    for chunk in index.chunks(stale, 500):
         for sr_id, code, attrs, _ in session.execute(index.attributes_query(chunk)).all():
             key = index.record_key(sr_id)
             out[key] = settings.prepare(Record(key, code, attrs))
@@ -338,6 +354,7 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
     start = stewardship.survivors(session, {g for p in proposals for g in p["from_clusters"]})
     involved = set(start.values())
     _load_goldens(session, batch, involved)
+    known = KnownRequests(session, involved)
     members = _members(session, list(involved))
     views = gold.source_views(session, list(involved))
     keys = [*involved, *(index.record_key(s) for m in members.values() for s, _ in m)]
@@ -365,7 +382,7 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
         explanation = merge_explanation(engine, proposal, plan.current, prepared)
         batch.decisions.append(_decision_row(plan, ctx, survivor.id, goldens, explanation))
         victims = sorted((g for g in records if g.id != survivor.id), key=lambda g: g.id)
-        _merge(session, batch, definition, plan, ctx, survivor, victims, members, views)
+        _merge(session, batch, definition, plan, ctx, survivor, victims, members, views, known)
         for v in victims:
             into[v.id] = survivor.id
         _settle_tasks(batch, ctx, goldens, tasks_of, task_now, resolve,
@@ -402,7 +419,7 @@ def _merge_problem(records: list[GoldenRecord], goldens: list[str],
 def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: Plan,
            ctx: RequestContext, survivor: GoldenRecord, victims: list[GoldenRecord],
            members: dict[str, list[tuple[int, bool]]],
-           views: dict[str, list[SourceView]]) -> None:
+           views: dict[str, list[SourceView]], known: KnownRequests) -> None:
     """Stewardship's merge, in memory: the same versions, events, audit and lineage."""
     now = utcnow()
     op_id = new_id()
@@ -422,7 +439,7 @@ def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: 
     batch.superseded.setdefault(survivor.id, []).extend(victim_ids)
     gold.refresh(session, batch.pending, ctx, definition, survivor, views[survivor.id],
                  action="golden.merge", reason=plan.reason, extra=extra, force=True,
-                 event_type="merged")
+                 event_type="merged", known=known)
     op = LineageOperation(
         id=op_id, domain=plan.domain, kind=MERGE, survivor_id=survivor.id,
         other_ids=victim_ids, source_record_ids=moved, undoes=None, review_task_id=None,
@@ -549,6 +566,7 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
         batch = _Batch()
         targets = sorted({now[p["cluster"]] for p in proposals} - set(by_person))
         _load_goldens(session, batch, targets)
+        known = KnownRequests(session, targets)
         attached = {gid: dict(rows) for gid, rows in _members(session, targets).items()}
         views = gold.source_views(session, targets)
         for proposal in proposals:
@@ -559,7 +577,7 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
                 continue
             for part in parts[1:]:
                 problem = _unmerge(session, batch, definition, plan, ctx, golden_id, part,
-                                   attached, views)
+                                   attached, views, known)
                 if problem:
                     held.append(_held(golden_id, parts, problem))
                     break
@@ -576,7 +594,7 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
 def _unmerge(session: Session, batch: _Batch, definition: DomainDefinition, plan: Plan,
              ctx: RequestContext, golden_id: str, part: list[int],
              attached: dict[str, dict[int, bool]],
-             views: dict[str, list[SourceView]]) -> str | None:
+             views: dict[str, list[SourceView]], known: KnownRequests) -> str | None:
     """Stewardship's unmerge (``remember=False``) in memory; its refusal message, or None."""
     golden = batch.goldens[golden_id]
     if golden.status == MERGED:
@@ -622,7 +640,7 @@ def _unmerge(session: Session, batch: _Batch, definition: DomainDefinition, plan
                         at=now)
     gold.refresh(session, batch.pending, ctx, definition, golden, views[golden_id],
                  action="golden.unmerge", reason=plan.reason, extra=extra, force=True,
-                 event_type="unmerged")
+                 event_type="unmerged", known=known)
     op = LineageOperation(
         id=op_id, domain=golden.domain, kind=UNMERGE, survivor_id=golden.id,
         other_ids=[created.id], source_record_ids=wanted, undoes=None, review_task_id=None,

@@ -38,7 +38,12 @@ from mdm.records.models import (
     SourceRecord,
 )
 from mdm.sources.models import SourceSystem
-from mdm.stewardship.approvals import hold_risky_changes, keep_current, plan_holds
+from mdm.stewardship.approvals import (
+    KnownRequests,
+    hold_risky_changes,
+    keep_current,
+    plan_holds,
+)
 
 
 def fold(text: str) -> str:
@@ -258,18 +263,22 @@ def refresh(
     force: bool = False,
     event_type: str | None = None,
     approved: dict[str, Any] | None = None,
+    known: KnownRequests | None = None,
 ) -> bool:
     """Recompute ``golden`` from ``sources``; version it if anything changed (or ``force``).
 
     Changes to the domain's approval attributes (removals included) are held as change
     requests (four eyes) unless ``approved`` carries that very value. ``event_type`` names
     the change event (default: updated, retired or reactivated as the status moves).
+    ``known``: the change requests of many golden records read at once (bulk callers).
     """
     values, provenance, qstatus, status = _target(
         definition,
         golden,
         sources,
-        lambda v, p: hold_risky_changes(session, pending, ctx, definition, golden, v, p, approved),
+        lambda v, p: hold_risky_changes(
+            session, pending, ctx, definition, golden, v, p, approved, known
+        ),
     )
     if not force and (
         values == golden.attributes

@@ -24,7 +24,7 @@ This module imports no golden-record code: ``golden.py`` calls it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,6 +119,42 @@ class Hold:
     stale_request_id: str | None = None  # a pending request for a value no longer proposed
 
 
+class KnownRequests:
+    """The survivorship change requests of many golden records, read in one query.
+
+    For recomputing many golden records in one transaction (``mdm match`` applying its
+    merges): ``plan_holds`` looks here instead of querying per attribute, and requests
+    opened or superseded meanwhile are kept here too. The caller holds the golden records'
+    row locks, so no other transaction opens requests for them meanwhile.
+    """
+
+    def __init__(self, session: Session, golden_ids: Iterable[str]) -> None:
+        self.golden_ids = set(golden_ids)
+        self.pending: dict[str, ChangeRequest] = {}  # pending_key -> request
+        self.rejected: dict[tuple[str, str], ChangeRequest] = {}  # newest rejection
+        self.by_id: dict[str, ChangeRequest] = {}
+        ids = sorted(self.golden_ids)
+        for i in range(0, len(ids), 500):
+            for cr in session.scalars(
+                select(ChangeRequest).where(
+                    ChangeRequest.golden_id.in_(ids[i : i + 500]),
+                    ChangeRequest.origin == FROM_SURVIVORSHIP,
+                    ChangeRequest.status.in_((PENDING, REJECTED)),
+                ).order_by(ChangeRequest.requested_at, ChangeRequest.id)
+            ):
+                self.add(cr)
+
+    def add(self, cr: ChangeRequest) -> None:
+        self.by_id[cr.id] = cr
+        if cr.status == PENDING and cr.pending_key:
+            self.pending[cr.pending_key] = cr
+        elif cr.status == REJECTED:
+            self.rejected[(cr.golden_id, cr.attribute)] = cr  # read oldest first
+
+    def covers(self, golden_id: str) -> bool:
+        return golden_id in self.golden_ids
+
+
 def plan_holds(
     session: Session,
     definition: DomainDefinition,
@@ -126,11 +162,14 @@ def plan_holds(
     values: dict[str, Any],
     provenance: dict[str, Any],
     approved: dict[str, Any] | None = None,
+    known: KnownRequests | None = None,
 ) -> list[Hold]:
     """The risky changes in ``values`` and which change request holds each (reads only).
 
     ``approved`` maps attribute -> value a steward has just approved: that value passes.
+    ``known``: the requests, read beforehand (else they are queried).
     """
+    known = known if known is not None and known.covers(golden.id) else None
     if golden.status == MERGED or not definition.approval:
         return []
     current = golden.attributes or {}
@@ -146,18 +185,18 @@ def plan_holds(
         ):
             continue
         hold = Hold(attr, new, provenance.get(attr), old)
-        pending = session.scalar(
-            select(ChangeRequest).where(
-                ChangeRequest.pending_key == pending_key(golden.id, attr, FROM_SURVIVORSHIP)
-            )
-        )
+        key = pending_key(golden.id, attr, FROM_SURVIVORSHIP)
+        if known is not None:
+            pending = known.pending.get(key)
+        else:
+            pending = session.scalar(select(ChangeRequest).where(ChangeRequest.pending_key == key))
         if pending is not None and same_value(definition, attr, pending.value, values, new, values):
             hold.request_id = pending.id
         else:
             hold.stale_request_id = pending.id if pending is not None else None
             # A value a steward rejected is not raised again while the golden value is
             # unchanged: the rejection keeps holding it.
-            last = session.scalar(
+            last = known.rejected.get((golden.id, attr)) if known is not None else session.scalar(
                 select(ChangeRequest)
                 .where(
                     ChangeRequest.golden_id == golden.id,
@@ -198,26 +237,33 @@ def hold_risky_changes(
     values: dict[str, Any],
     provenance: dict[str, Any],
     approved: dict[str, Any] | None = None,
+    known: KnownRequests | None = None,
 ) -> bool:
     """Keep the current value of every unapproved risky change, opening a change request
     for each new one; True when any was held. ``values``/``provenance`` are edited."""
-    holds = plan_holds(session, definition, golden, values, provenance, approved)
+    known = known if known is not None and known.covers(golden.id) else None
+    holds = plan_holds(session, definition, golden, values, provenance, approved, known)
     for hold in holds:
         if hold.request_id is None:
-            hold.request_id = _propose(session, sink, ctx, golden, hold)
+            hold.request_id = _propose(session, sink, ctx, golden, hold, known)
         elif hold.stale_request_id is not None:
-            _supersede(session, hold.stale_request_id)
+            _supersede(session, hold.stale_request_id, known)
     keep_current(values, provenance, holds)
     return bool(holds)
 
 
 def _propose(
-    session: Session, sink: AuditSink, ctx: RequestContext, golden: GoldenRecord, hold: Hold
+    session: Session,
+    sink: AuditSink,
+    ctx: RequestContext,
+    golden: GoldenRecord,
+    hold: Hold,
+    known: KnownRequests | None = None,
 ) -> str:
     """Open the change request for ``hold`` (superseding a pending one for another value)."""
     key = pending_key(golden.id, hold.attribute, FROM_SURVIVORSHIP)
     if hold.stale_request_id is not None:
-        _supersede(session, hold.stale_request_id)
+        _supersede(session, hold.stale_request_id, known)
     cr = ChangeRequest(
         id=new_id(),
         domain=golden.domain,
@@ -236,7 +282,11 @@ def _propose(
         if hold.value is None
         else "value supplied by survivorship from source records",
     )
-    if not add_unique(session, cr):
+    if known is not None:
+        cr.version = 1  # what the insert will write: the audit entry below shows it
+        session.add(cr)  # flushed with the caller's other writes; known answers meanwhile
+        known.add(cr)
+    elif not add_unique(session, cr):
         # A concurrent transaction raised the same request first: it holds the value.
         winner = session.scalar(select(ChangeRequest.id).where(ChangeRequest.pending_key == key))
         return winner or cr.id
@@ -254,9 +304,12 @@ def _propose(
     return cr.id
 
 
-def _supersede(session: Session, request_id: str) -> None:
-    cr = session.get(ChangeRequest, request_id)
+def _supersede(session: Session, request_id: str, known: KnownRequests | None = None) -> None:
+    cr = known.by_id.get(request_id) if known is not None else session.get(ChangeRequest,
+                                                                            request_id)
     if cr is not None and cr.status == PENDING:
+        if known is not None and cr.pending_key:
+            known.pending.pop(cr.pending_key, None)
         cr.status, cr.pending_key = SUPERSEDED, None
         cr.decided_at, cr.decision_reason = utcnow(), "superseded by a newer value"
         session.flush()

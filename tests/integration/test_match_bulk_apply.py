@@ -135,6 +135,13 @@ def build(registry: Any) -> dict[str, str]:
     [schmidt2] = load(registry, "COUPA", {"2": SCHMIDT_COUPA}, names)
     load(registry, "SFDC", {"1": MUELLER_SFDC}, names)
     load(registry, "SFDC", {"2": MUELLER_CRM}, names)
+    # Four eyes holds changes as pending requests: one on a record that will survive a
+    # merge (the merge keeps holding it), one on a record merged away (superseded).
+    for system, sid, attrs in (("SAP", "2", {**SCHMIDT, "tax_id": "DE129273398"}),
+                               ("COUPA", "2", {**SCHMIDT_COUPA, "bic": "DEUTDEFF"})):
+        [result] = ingest(db.session, registry, "supplier", system, [IngestItem(sid, attrs)],
+                          cli_context(f"update-{system}"))
+        assert result.status == "updated", result
     session = db.session
     # An old matcher put DuPont into Schmidt's golden record: the re-match splits it out.
     session.execute(text("UPDATE source_record SET golden_id = :g WHERE golden_id = :d"),
@@ -232,6 +239,8 @@ def test_a_rematch_applied_in_bulk_writes_the_rows_of_one_at_a_time(
     assert each_report["split"] == 1 and len(each_report["splits_held"]) == 1
     assert each_report["review_tasks"] == 1 and each_report["review_tasks_opened"] == 1
     assert any('"attribute": "iban"' in r and '"status": "pending"' in r
+               for r in each["change_request"])
+    assert any('"attribute": "bic"' in r and '"status": "superseded"' in r
                for r in each["change_request"])
     assert any('"merged"' in r and "settled by merge" in r for r in each["review_task"])
     assert any("golden.unmerge" in r for r in each["golden_version"])
