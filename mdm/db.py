@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import secrets
 import time
@@ -158,21 +159,25 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
 def _processed(
     rows: list[dict[str, Any]], columns: list[str], processors: list[Any], *, keep_none: bool
 ) -> list[tuple[Any, ...]]:
-    """Rows as tuples of bound values. A value identical to the previous row's (one
-    timestamp for a whole request, the same domain) is processed once. ``keep_none``
-    writes None as SQL NULL instead of handing it to the processor (COPY's convention)."""
-    out: list[list[Any]] = [[None] * len(columns) for _ in rows]
-    for k, (name, proc) in enumerate(zip(columns, processors, strict=True)):
+    """Rows as tuples of bound values, built column by column (C-level loops). A column
+    whose rows all hold the same object (one timestamp for a whole request, the domain)
+    is processed once. ``keep_none`` writes None as SQL NULL instead of handing it to the
+    processor (COPY's convention)."""
+    getter = operator.itemgetter(*columns)
+    cols: list[Any]
+    if len(columns) == 1:  # itemgetter of one name returns the value, not a tuple
+        cols = [list(map(getter, rows))]
+    else:
+        cols = list(zip(*map(getter, rows), strict=True))
+    for k, proc in enumerate(processors):
         if proc is None:
-            for cells, row in zip(out, rows, strict=True):
-                cells[k] = row[name]
             continue
-        last_in: Any = object()
-        last_out: Any = None
-        for cells, row in zip(out, rows, strict=True):
-            value = row[name]
-            if value is not last_in:
-                last_in = value
-                last_out = None if keep_none and value is None else proc(value)
-            cells[k] = last_out
-    return [tuple(cells) for cells in out]
+        col = cols[k]
+        first = col[0]
+        if all(v is first for v in col):
+            cols[k] = [None if keep_none and first is None else proc(first)] * len(col)
+        elif keep_none:
+            cols[k] = [None if v is None else proc(v) for v in col]
+        else:
+            cols[k] = list(map(proc, col))
+    return list(zip(*cols, strict=True))

@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 REDACTED = "***"
 
 _SECRET_KEY = re.compile(r"secret|passw(or)?d|token|api[_-]?key|credential|private[_-]?key",
@@ -52,8 +54,29 @@ def _hide(value: Any) -> Any:
     return value
 
 
+def _clearly_clean(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> bool:
+    """Whether nothing in ``value`` can be a secret, judged on its JSON text at C speed:
+    no secret-looking word anywhere (keys or values), no URL with userinfo, no signing
+    secret or API key. Anything doubtful takes the full walk."""
+    try:
+        blob = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # not plain JSON: walk it
+        return False
+    return not (
+        ("://" in blob and "@" in blob)
+        or "whsec_" in blob
+        or "mdm_" in blob
+        or _SECRET_KEY.search(blob)
+    )
+
+
 def redact(value: Any) -> Any:
-    """A copy of a JSON-like value (dicts, lists, strings, numbers) with secrets replaced."""
+    """A copy of a JSON-like value (dicts, lists, strings, numbers) with secrets replaced.
+
+    A container with nothing secret-looking in it is returned as it is (the ingestion path
+    redacts every golden snapshot: most hold no secret)."""
+    if isinstance(value, dict | list | tuple) and _clearly_clean(value):
+        return value
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):

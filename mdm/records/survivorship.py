@@ -162,6 +162,20 @@ def survive(
     return values, provenance
 
 
+# id(config) -> (config, attribute -> rule name); the entry holds the config, so its id
+# cannot be reused by another dict while it is cached.
+_RULE_NAMES: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+
+
+def _rule_names(config: dict[str, Any]) -> dict[str, str]:
+    hit = _RULE_NAMES.get(id(config))
+    if hit is None or hit[0] is not config:
+        if len(_RULE_NAMES) > 1000:
+            _RULE_NAMES.clear()
+        hit = _RULE_NAMES[id(config)] = (config, {})
+    return hit[1]
+
+
 def _single_source(
     attributes: Sequence[str], source: SourceView, config: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -171,13 +185,17 @@ def _single_source(
     """
     values: dict[str, Any] = {}
     provenance: dict[str, dict[str, Any]] = {}
+    rules = _rule_names(config)
     for attr in attributes:
         value = source.attributes.get(attr)
         if value is None:
             continue
         values[attr] = value
+        rule = rules.get(attr)
+        if rule is None:
+            rule = rules[attr] = rule_name(config, attr)
         provenance[attr] = {
-            "rule": rule_name(config, attr),
+            "rule": rule,
             "source_system": source.source_system,
             "source_id": source.source_id,
         }
