@@ -146,14 +146,15 @@ def _party(version: str) -> dict[str, Any]:
             # Typo-tolerant keys, for records sharing no identifier: a typo in one word
             # (or a missing or unrecognised country) must not keep a pair from ever
             # being compared. House number plus the start of the name or street; the two
-            # most distinctive words in any country; the start of the first word within
-            # the city or country, and its end (a stray or wrong first letter).
+            # most distinctive words; the start of the first word within the city; the
+            # start and the end (a stray or wrong first letter) of the first word. No
+            # country in them: a pair in two countries is refused by a rule anyway.
             block_on(("street", "digits"), ("name", "word_prefix", 3, "first")),
             block_on(("street", "digits"), ("street", "word_prefix", 3, "longest")),
             block_on(("name", "longest_tokens", 2)),
             block_on("city", ("name", "word_prefix", 4, "first")),
-            block_on("country", ("name", "word_prefix", 4, "first")),
-            block_on("country", ("name", "word_suffix", 4, "first")),
+            block_on(("name", "word_prefix", 4, "first")),
+            block_on(("name", "word_suffix", 4, "first")),
         ],
         "rules": [
             _rule("same_valid_tax_id", "match",
