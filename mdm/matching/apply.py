@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -268,6 +268,31 @@ def _apply_splits_each(session: Session, registry: DomainRegistry, plan: Plan,
 # --- in bulk --------------------------------------------------------------------------------
 
 @dataclass
+class _GoldenCopy:
+    """A golden record's row, unbound: what the golden-record helpers read and set (an ORM
+    object per record would cost more than the rest of the merge)."""
+
+    id: str
+    domain: str
+    status: str
+    merged_into: str | None
+    version: int
+    attributes: dict[str, Any]
+    provenance: dict[str, Any]
+    quality_status: str
+    overrides: dict[str, Any]
+    search_name: str
+    created_at: Any
+    updated_at: Any
+
+    def row(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in _GOLDEN_COLUMNS}
+
+
+_GOLDEN_COLUMNS = [c.name for c in GoldenRecord.__table__.columns]
+
+
+@dataclass
 class _Batch:
     """The rows one chunk writes, and the golden records it changed (by id)."""
 
@@ -313,7 +338,7 @@ def _load_goldens(session: Session, batch: _Batch, ids: Iterable[str]) -> None:
     for part in index.chunks(wanted, 500):
         for row in session.execute(select(table).where(table.c.id.in_(part))
                                    .order_by(table.c.id).with_for_update()).mappings():
-            copy = GoldenRecord(**dict(row))
+            copy = cast(GoldenRecord, _GoldenCopy(**row))
             batch.goldens[copy.id] = copy
             batch.read_version[copy.id] = copy.version
 
@@ -326,6 +351,29 @@ def _members(session: Session, golden_ids: list[str]) -> dict[str, list[tuple[in
             .where(SourceRecord.golden_id.in_(part))
         ):
             out[gid].append((sr_id, active))
+    return out
+
+
+def _views(session: Session, golden_ids: list[str]) -> dict[str, list[SourceView]]:
+    """``gold.source_views`` from plain rows (no ORM object per source record)."""
+    SR, QI = SourceRecord, QualityIssue
+    out: dict[str, list[SourceView]] = defaultdict(list)
+    for part in index.chunks(sorted(set(golden_ids)), 500):
+        invalid: dict[int, set[str]] = defaultdict(set)
+        for sr_id, attr in session.execute(
+            select(QI.source_record_id, QI.attribute)
+            .join(SR, SR.id == QI.source_record_id)
+            .where(SR.golden_id.in_(part), QI.severity == "error")
+        ):
+            invalid[sr_id].add(attr)
+        for row in session.execute(
+            select(SR.id, SR.golden_id, SR.source_id, SR.attributes, SR.updated_at,
+                   SourceSystem.code)
+            .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+            .where(SR.golden_id.in_(part), SR.active.is_(True))
+        ):
+            out[row.golden_id].append(gold.view_of(cast(SourceRecord, row), row.code,
+                                                   invalid.get(row.id, ())))
     return out
 
 
@@ -356,7 +404,7 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
     _load_goldens(session, batch, involved)
     known = KnownRequests(session, involved)
     members = _members(session, list(involved))
-    views = gold.source_views(session, list(involved))
+    views = _views(session, list(involved))
     keys = [*involved, *(index.record_key(s) for m in members.values() for s, _ in m)]
     blocking = _not_a_match(session, plan.domain, keys)
     tasks = _pending_tasks(session, plan.domain, list(involved))
@@ -568,7 +616,7 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
         _load_goldens(session, batch, targets)
         known = KnownRequests(session, targets)
         attached = {gid: dict(rows) for gid, rows in _members(session, targets).items()}
-        views = gold.source_views(session, targets)
+        views = _views(session, targets)
         for proposal in proposals:
             golden_id = now[proposal["cluster"]]
             parts = _split_parts(proposal)
@@ -620,18 +668,17 @@ def _unmerge(session: Session, batch: _Batch, definition: DomainDefinition, plan
 
     now = utcnow()
     op_id = new_id()
-    created = GoldenRecord(id=new_id(), domain=golden.domain, status=ACTIVE, version=1,
-                           attributes={}, provenance={}, overrides={}, search_name="",
-                           quality_status="ok", merged_into=None, created_at=now,
-                           updated_at=now)
+    copy = _GoldenCopy(id=new_id(), domain=golden.domain, status=ACTIVE, version=1,
+                       attributes={}, provenance={}, overrides={}, search_name="",
+                       quality_status="ok", merged_into=None, created_at=now, updated_at=now)
+    created = cast(GoldenRecord, copy)
     attached[created.id] = {s: mine.pop(s) for s in wanted}
     views[created.id] = [v for v in views.get(golden_id, []) if v.source_record_id in keep]
     views[golden_id] = [v for v in views.get(golden_id, []) if v.source_record_id not in keep]
     created.attributes, created.provenance, created.quality_status = gold.compute(
         definition, views[created.id])
     created.search_name = gold.fold(str(created.attributes.get(definition.display, "")))
-    batch.created.append({c.name: getattr(created, c.name)
-                          for c in GoldenRecord.__table__.columns})
+    batch.created.append(copy.row())
     batch.record_moves.extend({"sr": s, "to_id": created.id} for s in wanted)
     extra = {"split_from": golden.id, "split_into": [created.id], "source_record_ids": wanted,
              "operation_id": op_id}
