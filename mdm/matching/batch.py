@@ -113,13 +113,16 @@ def match_batch(
     chunk_size: int = 5_000,
     explain: bool = False,
     progress: Progress | None = None,
+    on_prepared: Callable[[list[tuple[str, str, tuple[Any, ...]]]], None] | None = None,
 ) -> tuple[BatchResult, ModelParams]:
     """Match every record of a domain; returns the result and the parameters used.
 
     Without ``params`` they are trained on these records (return them to store for
     incremental matching). ``current`` (record id -> cluster id) adds a dry-run diff
     as ``result.diff``. ``explain`` builds a full ``PairDecision`` for every
-    edge, which is memory-hungry on big domains.
+    edge, which is memory-hungry on big domains. ``on_prepared`` receives each chunk of
+    normalised rows ``(id, source, features)``, e.g. to index them without normalising
+    them again.
     """
     # Millions of live row tuples make every cyclic-GC pass walk them all (quadratic
     # slow-down) and, in forked workers, dirty the shared pages. Rows hold no cycles.
@@ -128,7 +131,7 @@ def match_batch(
     try:
         return _match_batch(records, settings, params, constraints=constraints,
                             current=current, workers=workers, chunk_size=chunk_size,
-                            explain=explain, progress=progress)
+                            explain=explain, progress=progress, on_prepared=on_prepared)
     finally:
         gc.unfreeze()
         if gc_enabled:
@@ -146,6 +149,7 @@ def _match_batch(
     chunk_size: int,
     explain: bool,
     progress: Progress | None,
+    on_prepared: Callable[[list[tuple[str, str, tuple[Any, ...]]]], None] | None = None,
 ) -> tuple[BatchResult, ModelParams]:
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
@@ -181,6 +185,8 @@ def _match_batch(
                 sources.append(src)
                 rows.append(row)
             hash_parts.append(chunk_hashes)
+            if on_prepared is not None:
+                on_prepared(chunk_rows)
             report("normalise", len(rows), None)
     finally:
         runner.close()

@@ -225,6 +225,24 @@ def _stored_between(session: Session, left: _Side, right: _Side) -> list[MatchDe
     return out[-MAX_STORED_SHOWN:]
 
 
+def _index_known(session: Session, domain: str, settings: MatchSettings, ids: list[int],
+                 known: _Streamed) -> None:
+    rows: list[tuple[int, str, PreparedRecord]] = []
+    missing: list[int] = []
+    for part in index.chunks(ids, 500):
+        for sr_id, digest in session.execute(
+                select(SourceRecord.id, SourceRecord.content_hash)
+                .where(SourceRecord.id.in_(part))):
+            prepared = known.prepared(sr_id, digest)
+            if prepared is None:
+                missing.append(sr_id)
+            else:
+                rows.append((sr_id, digest, prepared))
+    index.write(session, domain, settings, rows, replace=True)
+    if missing:
+        index.reindex(session, domain, settings, missing)
+
+
 # --- batch re-matching ------------------------------------------------------------------------
 
 @dataclass
@@ -284,10 +302,13 @@ def rematch(
         params, _ = index.current_params(session, domain, settings)
 
     current: dict[str, str] = {}
+    streamed = _Streamed()
     started = time.monotonic()
     constraints = _constraints(session, domain, not_a_match_pairs(session, domain))
-    result, params = match_batch(_stream(session, domain, current), settings, params,
-                                 constraints=constraints, workers=workers, progress=progress)
+    result, params = match_batch(_stream(session, domain, current, streamed), settings,
+                                 params, constraints=constraints, workers=workers,
+                                 progress=progress,
+                                 on_prepared=None if dry_run else streamed.keep)
     diff = dry_run_diff(current, result.clusters)
     report.seconds["match"] = time.monotonic() - started
     report.records = len(current)
@@ -312,7 +333,8 @@ def rematch(
     actor = matching_context(ctx.request_id)
     # The index first: it holds no golden ids, and explanations read its feature rows.
     started = time.monotonic()
-    reindexed = ensure_index(session, domain, settings, progress=progress)
+    reindexed = ensure_index(session, domain, settings, progress=progress, known=streamed)
+    streamed.features.clear()
     report.seconds["index"] = time.monotonic() - started
     started = time.monotonic()
     if one_at_a_time:
@@ -325,17 +347,38 @@ def rematch(
     return report
 
 
-def _stream(session: Session, domain: str, current: dict[str, str]) -> Iterator[Record]:
+@dataclass
+class _Streamed:
+    """What the batch read and normalised, kept so the index need not normalise again."""
+
+    hashes: dict[str, str] = field(default_factory=dict)  # record key -> content hash
+    features: dict[str, tuple[str, tuple[Any, ...]]] = field(default_factory=dict)
+
+    def keep(self, rows: list[tuple[str, str, tuple[Any, ...]]]) -> None:
+        self.features.update((rid, (src, row)) for rid, src, row in rows)
+
+    def prepared(self, sr_id: int, digest: str) -> PreparedRecord | None:
+        """The batch's feature row of a record, if its content is still what was read."""
+        key = index.record_key(sr_id)
+        found = self.features.get(key)
+        if found is None or self.hashes.get(key) != digest:
+            return None
+        return PreparedRecord(key, found[0], found[1])
+
+
+def _stream(session: Session, domain: str, current: dict[str, str],
+            streamed: _Streamed) -> Iterator[Record]:
     SR = SourceRecord
     rows = session.execute(
-        select(SR.id, SourceSystem.code, SR.attributes, SR.golden_id)
+        select(SR.id, SourceSystem.code, SR.attributes, SR.golden_id, SR.content_hash)
         .join(SourceSystem, SourceSystem.id == SR.source_system_id)
         .where(SR.domain == domain, SR.active.is_(True)).order_by(SR.id)
         .execution_options(yield_per=5_000)
     )
-    for sr_id, code, attrs, golden_id in rows:
+    for sr_id, code, attrs, golden_id, digest in rows:
         key = index.record_key(sr_id)
         current[key] = golden_id
+        streamed.hashes[key] = digest
         yield Record(key, code, attrs)
 
 
@@ -358,11 +401,13 @@ def _constraints(session: Session, domain: str,
 
 
 def ensure_index(session: Session, domain: str, settings: MatchSettings, *,
-                 chunk: int = 2_000, progress: Progress | None = None) -> int:
+                 chunk: int = 5_000, progress: Progress | None = None,
+                 known: _Streamed | None = None) -> int:
     """Index every source record of the domain missing or stale under these settings.
 
     Records loaded before matching was on, or indexed under an older settings version,
-    are (re)written in transactions of ``chunk`` records. Returns how many.
+    are (re)written in transactions of ``chunk`` records. Returns how many. ``known``:
+    feature rows a batch match just computed (used where the content is unchanged).
     """
     SR, MP = SourceRecord, MatchPrepared
     stale = (select(SR.id).outerjoin(MP, MP.source_record_id == SR.id)
@@ -375,7 +420,10 @@ def ensure_index(session: Session, domain: str, settings: MatchSettings, *,
         ids = list(session.scalars(stale.order_by(SR.id).limit(chunk)))
         if not ids:
             break
-        index.reindex(session, domain, settings, ids)
+        if known is None or not known.features:
+            index.reindex(session, domain, settings, ids)
+        else:
+            _index_known(session, domain, settings, ids, known)
         session.commit()
         done += len(ids)
         if progress:

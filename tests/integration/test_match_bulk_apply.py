@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from mdm.audit.models import AuditEntry
 from mdm.context import Actor, RequestContext, cli_context
@@ -25,7 +25,7 @@ from mdm.matching import apply, index, service
 from mdm.matching.decisions import ClusteringDiff, ReviewGroup
 from mdm.matching.domains import settings_for
 from mdm.matching.linker import linker_factory
-from mdm.matching.models import MatchDecisionRecord
+from mdm.matching.models import MatchBlockingKey, MatchDecisionRecord, MatchPrepared
 from mdm.records import linking
 from mdm.records.ingest import IngestItem, ingest
 from mdm.records.models import GoldenRecord, GoldenVersion, QualityIssue, SourceRecord
@@ -295,3 +295,26 @@ def test_chained_merges_and_refused_merges_match_too(
     assert each_report["review_tasks"] == 2 and each_report["review_tasks_opened"] == 0
     assert_same_rows(each, bulk)
     assert bulk_report == each_report
+
+
+def index_rows(session: Any) -> tuple[list[Any], list[Any]]:
+    MP, MK = MatchPrepared.__table__, MatchBlockingKey.__table__
+    prepared = sorted(tuple(json.dumps(v, sort_keys=True) for v in row)
+                      for row in session.execute(select(MP)).all())
+    keys = sorted(tuple(row) for row in session.execute(select(MK)).all())
+    return prepared, keys
+
+
+def test_the_index_a_rematch_writes_from_its_features_equals_a_fresh_one(
+        app: Any, session: Any, registry: Any, no_matching: None) -> None:
+    build(registry)
+    service.rematch(session, registry, cli_context(RUN), "supplier", train=False, workers=1)
+    from_batch = index_rows(session)
+    assert len(from_batch[0]) == session.scalar(select(func.count()).select_from(SourceRecord))
+
+    index.clear(session, "supplier")
+    session.commit()
+    settings = settings_for(registry.get("supplier"))
+    service.ensure_index(session, "supplier", settings)
+
+    assert index_rows(session) == from_batch
