@@ -1,4 +1,5 @@
 """Data-contract registry: contract versions, the compatibility engine and the `contracts` CLI."""
+
 from importlib.metadata import PackageNotFoundError, version
 
 try:

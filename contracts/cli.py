@@ -1,7 +1,9 @@
 """The `contracts` command: offline compatibility checks, diffs and changelogs for CI.
 
-Exit codes: 0 compatible (or diff/changelog printed), 1 incompatible, 2 unreadable or invalid
-input, bad configuration, or an unreachable registry (with a one-line reason on stderr).
+Exit codes: 0 compatible (or diff/changelog printed), 1 incompatible: verdicts only. 2 for
+anything else: unreadable or invalid input, bad configuration, an unreachable registry, and any
+unexpected failure, always with a one-line reason on stderr and never a traceback (CI must not
+read a bug as a breaking change).
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from contracts import __version__
 from contracts.compatibility.changelog import changelog_json, changelog_markdown
-from contracts.compatibility.loader import load_contract, read_text
+from contracts.compatibility.loader import Contract, load_contract, read_text
 from contracts.compatibility.modes import check_compatibility, diff_contracts
 from contracts.compatibility.result import Mode
 from contracts.errors import ContractError, RegistryError
@@ -24,6 +27,21 @@ from contracts.waivers import Policy, apply_policy, load_policy
 
 FORMATS = ("auto", "jsonschema", "openapi", "asyncapi")
 MODES = [m.value for m in Mode]
+DRAFTS = ("draft-04", "draft-06", "draft-07", "2019-09", "2020-12")
+# Files on disk may nest deeper than registered contracts; the work runs on a thread with a
+# deep stack so that deep nesting is compared, not a RecursionError.
+FILE_MAX_DEPTH = 1000
+_STACK_BYTES = 512 * 1024 * 1024
+_RECURSION_LIMIT = 200_000
+
+
+def _add_draft(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--draft",
+        choices=DRAFTS,
+        help="JSON Schema dialect of a schema without $schema (default draft-07, as Confluent "
+        "reads it); a declared $schema always wins",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,18 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--registry", metavar="URL", help="check against a registry instead")
     check.add_argument("--subject", help="registry subject (with --registry)")
     check.add_argument("--key", help=f"registry API key (default: ${KEY_VARIABLE})")
+    _add_draft(check)
 
     diff = commands.add_parser("diff", help="list every change between OLD and NEW (exit 0)")
     diff.add_argument("old")
     diff.add_argument("new")
     diff.add_argument("--format", choices=FORMATS, default="auto")
     diff.add_argument("--output", choices=OUTPUTS, default="text")
+    _add_draft(diff)
 
     changelog = commands.add_parser("changelog", help="a changelog between OLD and NEW")
     changelog.add_argument("old")
     changelog.add_argument("new")
     changelog.add_argument("--format", choices=FORMATS, default="auto")
     changelog.add_argument("--output", choices=("markdown", "json"), default="markdown")
+    _add_draft(changelog)
 
     register = commands.add_parser("register", help="register FILE as a new subject version")
     register.add_argument("file")
@@ -67,25 +88,68 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--subject", required=True)
     register.add_argument("--format", choices=FORMATS, default="auto")
     register.add_argument("--key", help=f"registry API key (default: ${KEY_VARIABLE})")
+    _add_draft(register)
     bump = register.add_mutually_exclusive_group()
     bump.add_argument("--version", help="explicit semantic version, e.g. 2.0.0")
-    bump.add_argument("--bump", choices=("major", "minor", "patch"),
-                      help="which part to bump (a breaking change needs major)")
+    bump.add_argument(
+        "--bump",
+        choices=("major", "minor", "patch"),
+        help="which part to bump (a breaking change needs major)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    outcome: list[int] = []
+    worker = _deep_thread(lambda: outcome.append(_run(args, parser)))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        return _COMMANDS[args.command](args, parser)
+        worker.start()
+        worker.join()
+    finally:
+        sys.setrecursionlimit(limit)  # process-wide: other threads have ordinary stacks
+    return outcome[0] if outcome else 2
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The command, with every failure turned into exit 2 and one line on stderr."""
+    try:
+        return int(_COMMANDS[args.command](args, parser))
     except ContractError as exc:
-        print(f"contracts: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"error: {exc}")
+    except SystemExit as exc:  # parser.error() inside a command
+        code = exc.code
+        return code if isinstance(code, int) else _fail(str(code))
+    except RecursionError:
+        return _fail("error: the documents nest too deeply to compare")
+    except MemoryError:
+        return _fail("error: out of memory while comparing the documents")
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as exc:  # a bug must never read as a verdict (exit 1) nor as a traceback
+        reason = " ".join(str(exc).split()) or "no details"
+        return _fail(f"internal error ({type(exc).__name__}: {reason[:300]})")
 
 
-def _load(path: str, fmt: str) -> object:
-    return load_contract(read_text(path), fmt, source=path)
+def _fail(message: str) -> int:
+    print(f"contracts: {message}", file=sys.stderr)
+    return 2
+
+
+def _deep_thread(target: Callable[[], None]) -> threading.Thread:
+    """A thread with a deep stack (main() raises the recursion limit while it runs)."""
+    previous = threading.stack_size(_STACK_BYTES)
+    try:
+        return threading.Thread(target=target, name="contracts")
+    finally:
+        threading.stack_size(previous)
+
+
+def _load(path: str, fmt: str, draft: str | None = None) -> Contract:
+    return load_contract(read_text(path), fmt, source=path, draft=draft, max_depth=FILE_MAX_DEPTH)
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -97,8 +161,8 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("check needs OLD and NEW files (or --registry URL --subject SUBJECT)")
     *earlier, new = args.files
     result = check_compatibility(
-        _load(new, args.format),
-        [_load(path, args.format) for path in earlier],
+        _load(new, args.format, args.draft),
+        [_load(path, args.format, args.draft) for path in earlier],
         mode,
         args.format,
         labels=earlier,
@@ -112,37 +176,48 @@ def _check_remote(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     """Ask the registry what registering FILE would do, under the subject's own mode."""
     if len(args.files) != 1 or not args.subject:
         parser.error("with --registry give exactly one FILE and --subject")
-    contract = load_contract(read_text(args.files[0]), args.format, source=args.files[0])
+    contract = _load(args.files[0], args.format, args.draft)
     answer = RegistryApiClient(args.registry, args.key).check(args.subject, contract.document)
     compatible = bool(answer.get("registrable", answer.get("compatible")))
     if args.output == "json":
-        print(json.dumps({
-            "compatible": compatible,
-            "mode": answer.get("mode"),
-            "proposed_version": answer.get("proposed_version"),
-            "changes": answer.get("changes") or [],
-            "affected_consumers": answer.get("affected_consumers") or [],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "compatible": compatible,
+                    "mode": answer.get("mode"),
+                    "proposed_version": answer.get("proposed_version"),
+                    "changes": answer.get("changes") or [],
+                    "affected_consumers": answer.get("affected_consumers") or [],
+                },
+                indent=2,
+            )
+        )
     else:
         verdict = "compatible" if compatible else "NOT compatible"
         reason = f" ({answer['reason']})" if answer.get("reason") else ""
         print(f"{args.subject}: {verdict}{reason}")
         for change in answer.get("changes") or []:
-            print(f"  [{change.get('level')}] {change.get('path') or '/'}: {change.get('message')}"
-                  f" ({change.get('rule')})")
+            print(
+                f"  [{change.get('level')}] {change.get('path') or '/'}: {change.get('message')}"
+                f" ({change.get('rule')})"
+            )
         for consumer in answer.get("affected_consumers") or []:
             print(f"  affects consumer: {consumer}")
     return 0 if compatible else 1
 
 
 def _diff(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    result = diff_contracts(_load(args.old, args.format), _load(args.new, args.format))
+    result = diff_contracts(
+        _load(args.old, args.format, args.draft), _load(args.new, args.format, args.draft)
+    )
     print(render(result, args.output, args.old, args.new, all_levels=True))
     return 0
 
 
 def _changelog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    result = diff_contracts(_load(args.old, args.format), _load(args.new, args.format))
+    result = diff_contracts(
+        _load(args.old, args.format, args.draft), _load(args.new, args.format, args.draft)
+    )
     old, new = Path(args.old).name, Path(args.new).name
     if args.output == "json":
         print(changelog_json(result, old, new))
@@ -152,11 +227,12 @@ def _changelog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    contract = load_contract(read_text(args.file), args.format, source=args.file)
+    contract = _load(args.file, args.format, args.draft)
     client = RegistryApiClient(args.registry, args.key)
     try:
-        version = client.register(args.subject, contract.document, version=args.version,
-                                  bump=args.bump)
+        version = client.register(
+            args.subject, contract.document, version=args.version, bump=args.bump
+        )
     except RegistryError as exc:
         if "409" in str(exc):  # refused: a breaking change without a major bump
             print(f"contracts: refused: {exc}", file=sys.stderr)

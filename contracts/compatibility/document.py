@@ -14,7 +14,14 @@ from urllib.parse import unquote
 
 from referencing import Registry
 from referencing.exceptions import Unresolvable
-from referencing.jsonschema import DRAFT202012, specification_with
+from referencing.jsonschema import (
+    DRAFT4,
+    DRAFT6,
+    DRAFT7,
+    DRAFT201909,
+    DRAFT202012,
+    specification_with,
+)
 
 from contracts.errors import UnresolvableReference
 
@@ -72,7 +79,23 @@ ANNOTATION_KEYS = frozenset(
 )
 
 
-def dialect_of(schema: Any, default: Dialect = Dialect.DRAFT2020) -> Dialect:
+# A schema without `$schema` is read as draft-07, as Confluent Schema Registry (and most event
+# schemas in the wild) read it: tuple `items: [...]` is valid and siblings of `$ref` are ignored.
+DEFAULT_DIALECT = Dialect.DRAFT7
+
+
+def parse_dialect(text: str) -> Dialect:
+    """`--draft` values: draft-04/06/07, 2019-09, 2020-12 (also 4, 6, 7, draft4, draft7...)."""
+    cleaned = text.strip().lower().replace("draft", "").lstrip("-_ ")
+    for marker, dialect in _DIALECT_MARKERS:
+        number = marker.replace("draft-", "")
+        if cleaned in (number, number.lstrip("0"), marker):
+            return dialect
+    known = ", ".join(marker for marker, _ in _DIALECT_MARKERS)
+    raise ValueError(f"unknown JSON Schema draft {text!r} (one of {known})")
+
+
+def dialect_of(schema: Any, default: Dialect = DEFAULT_DIALECT) -> Dialect:
     if isinstance(schema, dict):
         declared = schema.get("$schema")
         if isinstance(declared, str):
@@ -80,6 +103,15 @@ def dialect_of(schema: Any, default: Dialect = Dialect.DRAFT2020) -> Dialect:
                 if marker in declared:
                     return dialect
     return default
+
+
+_SPECIFICATIONS = {
+    Dialect.DRAFT4: DRAFT4,
+    Dialect.DRAFT6: DRAFT6,
+    Dialect.DRAFT7: DRAFT7,
+    Dialect.DRAFT2019: DRAFT201909,
+    Dialect.DRAFT2020: DRAFT202012,
+}
 
 
 class SchemaDocument:
@@ -164,7 +196,7 @@ class SchemaDocument:
         if self._resolver is None:
             spec = specification_with(
                 self.root.get("$schema", "") if isinstance(self.root, dict) else "",
-                default=DRAFT202012,
+                default=_SPECIFICATIONS.get(self.dialect, DRAFT202012),
             )
             resource = spec.create_resource(self.root)
             base = resource.id() or _ROOT_URI
@@ -174,8 +206,12 @@ class SchemaDocument:
     def check_references(self, node: Any | None = None) -> None:
         """Raise UnresolvableReference for the first `$ref` that points nowhere."""
         stack = [self.root if node is None else node]
+        visited: set[int] = set()  # YAML aliases share nodes: walk each once
         while stack:
             current = stack.pop()
+            if id(current) in visited:
+                continue
+            visited.add(id(current))
             if isinstance(current, dict):
                 ref = current.get("$ref")
                 if isinstance(ref, str):

@@ -36,11 +36,16 @@ class DiffOptions:
     client sends the properties it declares, so declaring a new optional one is safe.
     context: "request" skips readOnly properties, "response" skips writeOnly ones.
     annotations: report title/description/default changes as info.
+    confluent: read as Confluent Schema Registry does where it differs from the specification
+    (used by the Confluent-compatible API only): `additionalItems` is compared even without
+    tuple `items` (draft-07 ignores it there), and `required` names without a declared
+    property are ignored (they do constrain instances, so the stricter reading reports them).
     """
 
     open_writer_carries_unknown: bool = True
     context: str | None = None
     annotations: bool = True
+    confluent: bool = False
 
 
 def breaking(findings: list[Finding]) -> bool:

@@ -120,7 +120,8 @@ class SchemaComparator(ObjectChecks, ArrayChecks):
             )
         elif w.keys() != r.keys():
             same = False
-        elif "$ref" in w:
+        elif isinstance(w.get("$ref"), str) and isinstance(r.get("$ref"), str):
+            # (a `properties` map may hold a property named "$ref": not a reference)
             same = (
                 w["$ref"] == r["$ref"]
                 and self._identical(self.w_doc.lookup(w["$ref"]), self.r_doc.lookup(r["$ref"]))

@@ -16,7 +16,13 @@ import yaml
 from jsonschema import exceptions as js_exceptions
 from jsonschema import validators as js_validators
 
-from contracts.compatibility.document import Dialect, SchemaDocument, dialect_of
+from contracts.compatibility.document import (
+    DEFAULT_DIALECT,
+    Dialect,
+    SchemaDocument,
+    dialect_of,
+    parse_dialect,
+)
 from contracts.compatibility.result import Format
 from contracts.errors import (
     InvalidDocument,
@@ -55,12 +61,17 @@ def read_text(path: str | Path) -> str:
         raise UnreadableDocument(f"cannot read file: {exc}", source=str(path)) from exc
 
 
-# No contract nests deeper; deeper documents are refused before any engine (or a database
-# text column, which cannot hold NUL either) sees them.
+# No registered contract nests deeper; deeper documents are refused before any engine (or a
+# database text column, which cannot hold NUL either) sees them. The CLI reads files from
+# disk with a larger bound (real descriptions nest deeper) and a deeper stack.
 MAX_DEPTH = 64
+# YAML aliases share nodes; expanded, a few hundred bytes can stand for billions of nodes
+# (an "alias bomb"). Every consumer of the parsed tree that does not memoise by identity
+# would walk them all, so documents expanding beyond this many containers are refused.
+MAX_EXPANDED_NODES = 2_000_000
 
 
-def parse_text(text: str | bytes, source: str | None = None) -> Any:
+def parse_text(text: str | bytes, source: str | None = None, max_depth: int = MAX_DEPTH) -> Any:
     """JSON first (fast, exact numbers), then YAML (a superset for our purposes)."""
     if isinstance(text, bytes):
         try:
@@ -72,21 +83,21 @@ def parse_text(text: str | bytes, source: str | None = None) -> Any:
     try:
         data = json.loads(text)
     except RecursionError as exc:
-        raise UnreadableDocument(f"nested deeper than {MAX_DEPTH} levels", source=source) from exc
+        raise UnreadableDocument(f"nested deeper than {max_depth} levels", source=source) from exc
     except ValueError:  # not JSON (or a number beyond Python's digit limit): try YAML
-        data = _parse_yaml(text, source)
-    _check_tree(data, source)
+        data = _parse_yaml(text, source, max_depth)
+    _check_tree(data, source, max_depth)
     return data
 
 
-def _parse_yaml(text: str, source: str | None) -> Any:
+def _parse_yaml(text: str, source: str | None, max_depth: int) -> Any:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "invalid syntax"
         raise UnreadableDocument(f"neither JSON nor YAML ({reason})", source=source) from exc
     except RecursionError as exc:
-        raise UnreadableDocument(f"nested deeper than {MAX_DEPTH} levels", source=source) from exc
+        raise UnreadableDocument(f"nested deeper than {max_depth} levels", source=source) from exc
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise UnreadableDocument(f"unreadable value ({exc})", source=source) from exc
     if data is None or isinstance(data, str | int | float):
@@ -94,13 +105,28 @@ def _parse_yaml(text: str, source: str | None) -> Any:
     return data
 
 
-def _check_tree(data: Any, source: str | None) -> None:
-    """Depth, NUL characters and number sizes, without recursion."""
+def _check_tree(data: Any, source: str | None, max_depth: int = MAX_DEPTH) -> None:
+    """Depth, NUL characters, number sizes and alias expansion, without recursion.
+
+    A node shared through YAML aliases is walked again only when met deeper than before, so
+    the work is bounded by the distinct nodes, not by the expanded tree.
+    """
+    deepest: dict[int, int] = {}
+    shared = False
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise UnreadableDocument(f"nested deeper than {MAX_DEPTH} levels", source=source)
+        if depth > max_depth:
+            raise UnreadableDocument(
+                f"nested deeper than {max_depth} levels (or a recursive YAML alias)",
+                source=source,
+            )
+        seen = deepest.get(id(node))
+        if seen is not None:
+            shared = True
+            if seen >= depth:
+                continue
+        deepest[id(node)] = depth
         if isinstance(node, dict):
             for key in node:
                 if isinstance(key, str) and "\x00" in key:
@@ -117,6 +143,33 @@ def _check_tree(data: Any, source: str | None) -> None:
                 raise UnreadableDocument("contains a NUL (U+0000) character", source=source)
             elif isinstance(child, int) and not -(2**63) <= child < 2**63:
                 raise UnreadableDocument("a number beyond 64 bits", source=source)
+    if shared and _expanded_size(data) > MAX_EXPANDED_NODES:
+        raise UnreadableDocument(
+            f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb)",
+            source=source,
+        )
+
+
+def _children(node: Any) -> list[Any]:
+    values = node.values() if isinstance(node, dict) else node
+    return [v for v in values if isinstance(v, dict | list)]
+
+
+def _expanded_size(data: Any) -> int:
+    """Containers in the tree with every alias expanded, counted once per distinct node."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if ready:
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(data)]
 
 
 def detect_format(document: Any) -> Format:
@@ -132,13 +185,24 @@ def load_contract(
     data: Any,
     fmt: Format | str | None = "auto",
     source: str | None = None,
+    *,
+    draft: Dialect | str | None = None,
+    max_depth: int = MAX_DEPTH,
 ) -> Contract:
-    """Parse (if text), detect the format (if "auto") and validate a contract document."""
+    """Parse (if text), detect the format (if "auto") and validate a contract document.
+
+    `draft` is the JSON Schema dialect of a schema without `$schema` (default draft-07); a
+    declared `$schema` always wins.
+    """
     if isinstance(data, Contract):
         return data
-    document = parse_text(data, source) if isinstance(data, str | bytes) else data
+    default = _draft(draft, source)
+    document = parse_text(data, source, max_depth) if isinstance(data, str | bytes) else data
     chosen = detect_format(document) if fmt in (None, "auto") else Format(fmt)
-    contract = _LOADERS[chosen](document, source)
+    if chosen is Format.JSONSCHEMA:
+        contract = _load_jsonschema(document, source, default)
+    else:
+        contract = _LOADERS[chosen](document, source)
     refs = _refs_in_json_text(data) if isinstance(data, str) else None
     if refs is None:
         contract.schema_document().check_references()
@@ -172,10 +236,23 @@ def _refs_in_json_text(text: str) -> set[str] | None:
         return None
 
 
-def _load_jsonschema(document: Any, source: str | None) -> Contract:
+def _draft(draft: Dialect | str | None, source: str | None) -> Dialect:
+    if draft is None:
+        return DEFAULT_DIALECT
+    if isinstance(draft, Dialect):
+        return draft
+    try:
+        return parse_dialect(draft)
+    except ValueError as exc:
+        raise UnsupportedFormat(str(exc), source=source) from exc
+
+
+def _load_jsonschema(
+    document: Any, source: str | None, default: Dialect = DEFAULT_DIALECT
+) -> Contract:
     if not isinstance(document, dict | bool):
         raise InvalidDocument("a JSON Schema must be an object or a boolean", source=source)
-    dialect = dialect_of(document)
+    dialect = dialect_of(document, default)
     declared = document.get("$schema") if isinstance(document, dict) else None
     validator = js_validators.validator_for(document, default=None)  # type: ignore[arg-type]
     if validator is None:
@@ -214,6 +291,8 @@ def _load_openapi(document: Any, source: str | None) -> Contract:
     if dialect is Dialect.OAS30 or paths is not None:
         _require_mapping(document, "paths", source)
     for path, item in (paths or {}).items():
+        if isinstance(path, str) and path.startswith("x-"):
+            continue  # specification extensions are allowed in the Paths object
         if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidDocument(f"path {path!r} must start with '/'", source=source)
         if not isinstance(item, dict):
@@ -244,7 +323,7 @@ def _require_mapping(document: dict[str, Any], key: str, source: str | None) -> 
         raise InvalidDocument(f"'{key}' is missing or not an object", source=source)
 
 
-_LOADERS = {
+_LOADERS: dict[Format, Any] = {
     Format.JSONSCHEMA: _load_jsonschema,
     Format.OPENAPI: _load_openapi,
     Format.ASYNCAPI: _load_asyncapi,

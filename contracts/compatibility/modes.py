@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from contracts.compatibility.asyncapi_diff import asyncapi_changes
@@ -28,10 +29,13 @@ from contracts.compatibility.result import (
 from contracts.errors import InvalidDocument
 
 
-def jsonschema_changes(old: Contract, new: Contract, direction: Direction) -> list[Change]:
+def jsonschema_changes(
+    old: Contract, new: Contract, direction: Direction, options: DiffOptions | None = None
+) -> list[Change]:
     """BACKWARD: `new` reads what `old` accepted. FORWARD (arguments swapped by the caller)."""
     labels = ("old", "new") if direction is Direction.BACKWARD else ("new", "old")
-    findings = schema_findings(old.schema_document(), new.schema_document(), DiffOptions())
+    options = options or DiffOptions()
+    findings = schema_findings(old.schema_document(), new.schema_document(), options)
     return [schema_change(f, direction, labels[0], labels[1]) for f in findings]
 
 
@@ -42,13 +46,20 @@ _ENGINES: dict[Format, Callable[[Contract, Contract, Direction], list[Change]]] 
 }
 
 
-def direction_changes(earlier: Contract, candidate: Contract, direction: Direction) -> list[Change]:
-    """Changes of one direction between an earlier version and the candidate."""
+def direction_changes(
+    earlier: Contract, candidate: Contract, direction: Direction, *, confluent: bool = False
+) -> list[Change]:
+    """Changes of one direction between an earlier version and the candidate.
+
+    `confluent`: JSON Schema read as Confluent Schema Registry reads it (see DiffOptions).
+    """
     if earlier.format is not candidate.format:
         raise InvalidDocument(
             f"cannot compare a {earlier.format.value} document with a {candidate.format.value} one"
         )
     engine = _ENGINES[candidate.format]
+    if confluent and candidate.format is Format.JSONSCHEMA:
+        engine = partial(jsonschema_changes, options=DiffOptions(confluent=True))
     if direction is Direction.BACKWARD:
         return engine(earlier, candidate, direction)
     return engine(candidate, earlier, direction)
@@ -61,6 +72,7 @@ def check_compatibility(
     fmt: Format | str = "auto",
     *,
     labels: Sequence[str] | None = None,
+    confluent: bool = False,
 ) -> CompatibilityResult:
     """Judge `new` against earlier versions (oldest first) under `mode`.
 
@@ -80,7 +92,7 @@ def check_compatibility(
         for direction in mode.directions:
             changes.extend(
                 replace(change, against=against)
-                for change in direction_changes(contract, candidate, direction)
+                for change in direction_changes(contract, candidate, direction, confluent=confluent)
             )
     return CompatibilityResult(mode, candidate.format, tuple(changes), mode.directions)
 

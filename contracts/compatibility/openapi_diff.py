@@ -100,8 +100,8 @@ class OpenApiDiff:
                 yield api_change(A.ENDPOINT_DEPRECATED, pointer, what, "paths", self.direction)
             op = _Operation(self, pointer, what)
             yield from op.parameters(
-                self._parameters(old_item, old_op, self.old_doc),
-                self._parameters(new_item, new_op, self.new_doc),
+                self._parameters(old_item, old_op, self.old_doc, old_path),
+                self._parameters(new_item, new_op, self.new_doc, new_path),
             )
             yield from op.request_body(old_op.get("requestBody"), new_op.get("requestBody"))
             yield from op.responses(old_op.get("responses") or {}, new_op.get("responses") or {})
@@ -112,8 +112,10 @@ class OpenApiDiff:
 
     @staticmethod
     def _parameters(
-        item: dict[str, Any], op: dict[str, Any], doc: SchemaDocument
+        item: dict[str, Any], op: dict[str, Any], doc: SchemaDocument, path: str
     ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Parameters by (location, key): headers case-insensitive, path ones by position."""
+        slots = _path_slots(path)
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in list(item.get("parameters") or []) + list(op.get("parameters") or []):
             param = doc.resolve(raw)
@@ -121,7 +123,11 @@ class OpenApiDiff:
                 continue
             location = str(param.get("in", "query"))
             name = str(param["name"])
-            merged[(location, name.lower() if location == "header" else name)] = param
+            if location == "header":
+                name = name.lower()
+            elif location == "path":
+                name = slots.get(name, name)
+            merged[(location, name)] = param
         return merged
 
 
@@ -164,7 +170,7 @@ class _Operation:
         new: dict[tuple[str, str], dict[str, Any]],
     ) -> Iterator[Change]:
         for key, new_param in new.items():
-            location, name = key
+            location, name = key[0], str(new_param["name"])
             pointer = f"{self.pointer}/parameters/{location}/{_escape(name)}"
             what = f"{self.what} {location} parameter '{name}'"
             old_param = old.get(key)
@@ -191,7 +197,7 @@ class _Operation:
                 what,
             )
         for key in old.keys() - new.keys():
-            location, name = key
+            location, name = key[0], str(old[key]["name"])
             pointer = f"{self.pointer}/parameters/{location}/{_escape(name)}"
             what = f"{self.what} {location} parameter '{name}'"
             yield self._api(A.REQUEST_PARAMETER_REMOVED, pointer, "parameters", what)
@@ -340,8 +346,20 @@ class _Operation:
 
 
 def _by_template(paths: dict[str, Any]) -> dict[str, tuple[str, Any]]:
-    """Paths keyed by their template shape: /users/{id} and /users/{user_id} are one path."""
-    return {_TEMPLATE.sub("{}", path): (path, item) for path, item in paths.items()}
+    """Paths keyed by their template shape: /users/{id} and /users/{user_id} are one path.
+
+    `x-` keys are specification extensions, not paths.
+    """
+    return {
+        _TEMPLATE.sub("{}", path): (path, item)
+        for path, item in paths.items()
+        if isinstance(path, str) and path.startswith("/")
+    }
+
+
+def _path_slots(path: str) -> dict[str, str]:
+    """Each template variable's position: renaming {id} to {userId} keeps the parameter."""
+    return {match[1:-1]: f"{{{index}}}" for index, match in enumerate(_TEMPLATE.findall(path))}
 
 
 def _parameter_schema(param: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from contracts.compatibility.findings import (
     under,
 )
 from contracts.compatibility.rules import SchemaRule
-from contracts.compatibility.schema_facts import Facts
+from contracts.compatibility.schema_facts import MISSING, Facts
 
 R = SchemaRule
 
@@ -39,6 +39,8 @@ class ArrayChecks(ComparatorBase):
                 yield from self._open_model(w_items, r_items, (keyword,), True, _EXTRA_ITEM_RULES)
             else:
                 yield from under((keyword,), self.compare(w_items, r_items))
+            if self.options.confluent:
+                yield from self._confluent_additional_items(w, r)
         else:
             yield from self._tuples(w, r)
         yield from self._contains(w, r)
@@ -46,6 +48,16 @@ class ArrayChecks(ComparatorBase):
             yield Finding(R.UNIQUE_ITEMS_ADDED, ("uniqueItems",), False, True)
         elif w.unique and not r.unique:
             yield Finding(R.UNIQUE_ITEMS_REMOVED, ("uniqueItems",), True, False)
+
+    def _confluent_additional_items(self, w: Facts, r: Facts) -> Iterator[Finding]:
+        """Confluent compares `additionalItems` next to a single `items` schema too."""
+        if w.additional_items is MISSING and r.additional_items is MISSING:
+            return
+        w_model = True if w.additional_items is MISSING else w.additional_items
+        r_model = True if r.additional_items is MISSING else r.additional_items
+        yield from self._open_model(
+            w_model, r_model, ("additionalItems",), False, _EXTRA_ITEM_RULES
+        )
 
     def _rest_model(self, f: Facts, writer: bool) -> Any:
         if f.rest is not None:

@@ -63,6 +63,7 @@ class Facts:
     prefix: tuple[Any, ...] = ()
     prefix_keyword: str = "items"
     rest: tuple[str, Any] | None = None  # ("items"|"additionalItems"|"unevaluatedItems", s)
+    additional_items: Any = MISSING  # as written, even where the dialect ignores it
     contains: Any = None
     unique: bool = False
     all_of: tuple[Any, ...] = ()
@@ -247,6 +248,8 @@ def _arrays(node: dict[str, Any], dialect: Dialect, f: Facts) -> None:
         f.rest = ("items", items)
     if f.rest is None and "unevaluatedItems" in node:
         f.rest = ("unevaluatedItems", node["unevaluatedItems"])
+    if "additionalItems" in node:
+        f.additional_items = node["additionalItems"]
     if "contains" in node:
         f.contains = node["contains"]
     f.unique = node.get("uniqueItems") is True

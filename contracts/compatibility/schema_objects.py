@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from contracts.compatibility.comparator_base import ComparatorBase
@@ -26,6 +27,11 @@ _EXTRA_PROPERTY_RULES = {
     "extended": (R.ADDITIONAL_PROPERTIES_EXTENDED, R.UNEVALUATED_PROPERTIES_EXTENDED),
     "narrowed": (R.ADDITIONAL_PROPERTIES_NARROWED, R.UNEVALUATED_PROPERTIES_NARROWED),
 }
+
+
+def _declared_required(f: Facts) -> Facts:
+    declared = frozenset(name for name in f.required if name in f.properties)
+    return f if declared == f.required else replace(f, required=declared)
 
 
 class ObjectChecks(ComparatorBase):
@@ -111,6 +117,8 @@ class ObjectChecks(ComparatorBase):
             yield Finding(R.OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL, path)
 
     def _required(self, w: Facts, r: Facts) -> Iterator[Finding]:
+        if self.options.confluent:  # Confluent reads `required` only for declared properties
+            w, r = _declared_required(w), _declared_required(r)
         for name in sorted(r.required - w.required):
             r_prop = r.properties.get(name, MISSING)
             if self._skipped_property(r.properties.get(name)):

@@ -185,7 +185,9 @@ def register(subject: str) -> Response:
             owner_team=AUTO_OWNER,
             lifecycle="active",
         )
-    done = service.register_version(session, ctx, subject, schema, allow_major_under_none=True)
+    done = service.register_version(
+        session, ctx, subject, schema, allow_major_under_none=True, confluent=True
+    )
     return _reply({"id": done.version.id})
 
 

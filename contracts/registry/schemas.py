@@ -151,11 +151,17 @@ class ContractRegisteredVersionSchema(ContractVersionSchema):
 
 
 class ContractCandidateSchema(ma.Schema):
-    content = ma.fields.Raw(required=True, allow_none=False, metadata={
-        "description": _CONTENT_DOC,
-        # any JSON value but null (OpenAPI 3.0 cannot say "not null" otherwise)
-        "anyOf": [{"type": t} for t in ("string", "number", "integer", "boolean", "object",
-                                        "array")]})
+    content = ma.fields.Raw(
+        required=True,
+        allow_none=False,
+        metadata={
+            "description": _CONTENT_DOC,
+            # any JSON value but null (OpenAPI 3.0 cannot say "not null" otherwise)
+            "anyOf": [
+                {"type": t} for t in ("string", "number", "integer", "boolean", "object", "array")
+            ],
+        },
+    )
     version = ma.fields.String(
         validate=_SEMVER,
         metadata={"description": "Explicit semantic version; a new major version may break"},

@@ -499,6 +499,7 @@ def evaluate(
     version: str | None = None,
     bump: str | None = None,
     allow_major_under_none: bool = False,
+    confluent: bool = False,
 ) -> Evaluation:
     """Judge a candidate against the subject's versions and its compatibility mode.
 
@@ -527,6 +528,7 @@ def evaluate(
         judged,
         subject.format,
         labels=[v.version for v in scope],
+        confluent=confluent,
     )
     result = CompatibilityResult(mode, result.format, result.changes, result.checked)
     breaking = result.breaking
@@ -632,6 +634,7 @@ def register_version(
     version: str | None = None,
     bump: str | None = None,
     allow_major_under_none: bool = False,
+    confluent: bool = False,
 ) -> Registration:
     """Register a new immutable version; identical content returns the existing version."""
     subject = get_subject(session, name)
@@ -642,6 +645,7 @@ def register_version(
         version=version,
         bump=bump,
         allow_major_under_none=allow_major_under_none,
+        confluent=confluent,
     )
     if evaluation.identical_to is not None:
         return Registration(evaluation.identical_to, False, evaluation)
@@ -730,6 +734,7 @@ def confluent_compatibility(
         mode,
         subject.format,
         labels=[v.version for v in scope],
+        confluent=True,
     )
 
 

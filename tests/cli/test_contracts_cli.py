@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -195,9 +196,8 @@ def test_openapi_files(files, capsys):
 
 
 def test_check_needs_two_files_without_registry(files, capsys):
-    with pytest.raises(SystemExit) as caught:
-        main(["check", files("o.json", OLD)])
-    assert caught.value.code == 2
+    assert main(["check", files("o.json", OLD)]) == 2  # argparse's usage error, one line
+    assert "check needs OLD and NEW files" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs_as_subprocess(files):
@@ -218,3 +218,61 @@ def test_module_entry_point_runs_as_subprocess(files):
     )
     assert completed.returncode == 1
     assert json.loads(completed.stdout)["compatible"] is False
+
+
+# -- exit codes are verdicts only; everything else is 2 with one line --------------------------
+
+
+def test_unexpected_failure_exits_2_with_one_line_not_1(files, capsys, monkeypatch):
+    def bug(*args, **kwargs):
+        raise AttributeError("'dict' object has no attribute 'startswith'")
+
+    monkeypatch.setattr("contracts.cli.check_compatibility", bug)
+    code, out, err = run(capsys, "check", files("old.json", OLD), files("new.json", NARROWED))
+    assert code == 2
+    assert err.startswith("contracts: internal error (AttributeError:") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_diff_exits_0_even_with_breaking_changes(files, capsys):
+    code, out, _ = run(capsys, "diff", files("old.json", OLD), files("new.json", NARROWED))
+    assert code == 0 and "TYPE_NARROWED" in out
+
+
+def nested_file(files, name: str, levels: int, leaf: dict) -> str:
+    schema = leaf
+    for _ in range(levels):
+        schema = {"type": "object", "properties": {"p": schema}}
+    return files(name, schema)
+
+
+def test_deeply_nested_files_are_compared_without_recursion_error(files, capsys):
+    old = nested_file(files, "old.json", 300, {"type": "string"})
+    new = nested_file(files, "new.json", 300, {"type": "integer"})
+    code, out, err = run(capsys, "check", old, new, "--output", "json")
+    assert code == 1 and err == ""
+    (change,) = json.loads(out)["changes"]
+    assert change["path"] == "/properties/p" * 300 + "/type"
+
+
+def test_draft_option_and_dollar_schema(files, capsys):
+    code_ = {"type": "string"}
+    old = {"definitions": {"code": code_}, "properties": {"c": {"$ref": "#/definitions/code"}}}
+    new = copy.deepcopy(old)
+    new["properties"]["c"]["maxLength"] = 5
+    old_f, new_f = files("old.json", old), files("new.json", new)
+    assert run(capsys, "check", old_f, new_f)[0] == 0  # draft-07: $ref siblings ignored
+    assert run(capsys, "check", old_f, new_f, "--draft", "2020-12")[0] == 1
+    declared = {**new, "$schema": "http://json-schema.org/draft-07/schema#"}
+    assert run(capsys, "check", old_f, files("n7.json", declared), "--draft", "2020-12")[0] == 0
+
+
+def test_alias_bomb_exits_2_with_one_line(files, capsys):
+    lines = ["definitions:", "  a0: &a0 {type: string}"]
+    for level in range(1, 12):
+        props = ", ".join(f"p{i}: *a{level - 1}" for i in range(10))
+        lines.append(f"  a{level}: &a{level} {{type: object, properties: {{{props}}}}}")
+    lines += ["type: object", "properties: {x: *a11}"]
+    bomb = files("bomb.yaml", "\n".join(lines) + "\n")
+    code, _, err = run(capsys, "check", bomb, bomb)
+    assert code == 2 and "alias bomb" in err and err.count("\n") == 1

@@ -8,6 +8,7 @@ from compat_helpers import STRING, assert_backward, assert_full, assert_not_back
 from contracts.errors import ContractError, UnresolvableReference
 
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
+DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
 
 
 def tree(node_schema: dict) -> dict:
@@ -56,6 +57,7 @@ def test_inlined_reference_equals_the_reference():
 def test_anchor_references_resolve():
     address = {"$anchor": "addr", **obj({"street": {"type": "string", "minLength": 5}})}
     old = obj({"home": {"$ref": "#addr"}}, **{"$defs": {"address": address}})
+    old["$schema"] = DRAFT2020  # $anchor is 2019-09+; a schema without $schema is draft-07
     new = obj({"home": obj({"street": STRING})})
     assert_backward(old, new)
 
