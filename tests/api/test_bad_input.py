@@ -305,3 +305,42 @@ def test_the_classes_fail_on_a_server_without_the_guard() -> None:
                 '{"a\\u0000": 1}', "{name: 'x'", '{"value": NaN}', f'[{INT64_OVERFLOW}]'):
         assert refused(raw.encode()), raw[:30]
     assert not refused(b'{"name": "a\\\\u0000b", "n": 9223372036854775807, "f": 1.5e300}')
+
+
+def test_every_path_answers_a_wrong_method_with_405_json_and_allow(
+        client: Any, admin: dict[str, str], world: dict[str, str]) -> None:
+    methods = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    failures = []
+    paths = 0
+    for path, item in client.get("/openapi.json").json["paths"].items():
+        documented = {m.upper() for m in item if m != "parameters"}
+        op = {"parameters": [p for o in item.values() if isinstance(o, dict)
+                             for p in o.get("parameters", [])] + item.get("parameters", [])}
+        url = _url(path, op, world)
+        for method in sorted(methods - documented):
+            paths += 1
+            r = client.open(url, method=method, headers=admin, json={})
+            allow = {m.strip() for m in r.headers.get("Allow", "").split(",") if m.strip()}
+            if (r.status_code != 405 or not _is_hub_error(r.get_json(silent=True), 405)
+                    or not documented <= allow or allow & (methods - documented)):
+                failures.append(f"{method} {url}: {r.status_code} Allow={sorted(allow)} "
+                                f"documented={sorted(documented)}")
+    assert paths > 100
+    assert not failures, "\n".join(failures)
+
+
+def test_patching_a_consumer_without_a_body_is_422_and_changes_nothing(
+        client: Any, steward: dict[str, str]) -> None:
+    subjects = "/contracts/subjects"
+    assert client.post(subjects, headers=steward, json={
+        "name": "supplier-changed", "format": "jsonschema", "owner_team": "mdm"}).status_code == 201
+    consumer = f"{subjects}/supplier-changed/consumers/SAP"
+    assert client.post(f"{subjects}/supplier-changed/consumers", headers=steward, json={
+        "system": "SAP", "version_range": "^1.0.0"}).status_code == 201
+    before = client.get(consumer, headers=steward).json
+    for kwargs in ({}, {"data": "", "content_type": "application/json"},
+                   {"data": "   ", "content_type": "application/merge-patch+json"}):
+        r = client.patch(consumer, headers=steward, **kwargs)
+        assert r.status_code == 422, (kwargs, r.json)
+        assert r.json["errors"] == {"body": ["Missing: this operation takes a JSON body."]}
+    assert client.get(consumer, headers=steward).json == before
