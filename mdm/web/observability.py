@@ -100,6 +100,6 @@ def init_app(app: Flask) -> None:
             for collector in _SCRAPE_COLLECTORS:
                 registry.register(collector)
         # Prometheus text by default, OpenMetrics when the scraper asks for it.
-        encoder, content_type = choose_encoder(request.headers.get("Accept"))
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
         # content_type, not mimetype: Flask would add a second "; charset=utf-8".
         return Response(encoder(registry), content_type=content_type)
