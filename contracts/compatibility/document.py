@@ -157,6 +157,10 @@ class SchemaDocument:
         self._resolved[id(node)] = current
         return current
 
+    def keep(self, node: Any) -> None:
+        """Keep a synthetic node alive as long as the document (caches key on its id)."""
+        self._keepalive.append(node)
+
     def _constraining_siblings(self, node: dict[str, Any]) -> dict[str, Any]:
         if len(node) == 1 or not self.dialect.ref_siblings_apply:
             return {}
@@ -203,8 +207,11 @@ class SchemaDocument:
             self._resolver = Registry().with_resource(base, resource).resolver(base_uri=base)
         return self._resolver
 
-    def check_references(self, node: Any | None = None) -> None:
-        """Raise UnresolvableReference for the first `$ref` that points nowhere."""
+    def check_references(self, node: Any | None = None, *, local_only: bool = False) -> None:
+        """Raise UnresolvableReference for the first `$ref` that points nowhere.
+
+        `local_only`: references outside the document (not starting with '#') are skipped.
+        """
         stack = [self.root if node is None else node]
         visited: set[int] = set()  # YAML aliases share nodes: walk each once
         while stack:
@@ -214,7 +221,7 @@ class SchemaDocument:
             visited.add(id(current))
             if isinstance(current, dict):
                 ref = current.get("$ref")
-                if isinstance(ref, str):
+                if isinstance(ref, str) and not (local_only and not ref.startswith("#")):
                     self.lookup(ref)
                 stack.extend(v for v in current.values() if isinstance(v, dict | list))
             elif isinstance(current, list):

@@ -238,9 +238,16 @@ class _Operation:
         request: bool,
     ) -> Iterator[Change]:
         area = "request body" if request else "responses"
+        matched: set[str] = set()
         for media_type, old_media in old.items():
             media_pointer = f"{pointer}/content/{_escape(media_type)}"
-            new_media = new.get(media_type)
+            # requests: the new server must accept what old clients send (a range covering
+            # it); responses: old clients accept what the new server sends (either side's
+            # range covering the other: */* narrowed to application/json is still readable)
+            new_type = _media_match(media_type, new, both_ways=not request)
+            new_media = new.get(new_type) if new_type is not None else None
+            if new_type is not None:
+                matched.add(new_type)
             if new_media is None:
                 rule = (
                     A.REQUEST_BODY_MEDIA_TYPE_REMOVED if request else A.RESPONSE_MEDIA_TYPE_REMOVED
@@ -257,7 +264,9 @@ class _Operation:
                 area,
                 f"{what} {media_type}",
             )
-        for media_type in new.keys() - old.keys():
+        for media_type in new.keys() - old.keys() - matched:
+            if _media_match(media_type, old, both_ways=True) is not None:
+                continue  # covered by a range the old description already had
             rule = A.REQUEST_BODY_MEDIA_TYPE_ADDED if request else A.RESPONSE_MEDIA_TYPE_ADDED
             media_pointer = f"{pointer}/content/{_escape(media_type)}"
             yield self._api(rule, media_pointer, area, f"{what} {media_type}")
@@ -360,6 +369,38 @@ def _by_template(paths: dict[str, Any]) -> dict[str, tuple[str, Any]]:
 def _path_slots(path: str) -> dict[str, str]:
     """Each template variable's position: renaming {id} to {userId} keeps the parameter."""
     return {match[1:-1]: f"{{{index}}}" for index, match in enumerate(_TEMPLATE.findall(path))}
+
+
+def _media_range(media_type: str) -> tuple[str, str]:
+    """ "Application/JSON; charset=utf-8" -> ("application", "json"); parameters ignored."""
+    essence = media_type.split(";", 1)[0].strip().lower()
+    main, _, sub = essence.partition("/")
+    return main or "*", sub or "*"
+
+
+def _covers(media_range: tuple[str, str], media_type: tuple[str, str]) -> bool:
+    main, sub = media_range
+    return main == "*" or (main == media_type[0] and sub in ("*", media_type[1]))
+
+
+def _media_match(media_type: str, candidates: dict[str, Any], both_ways: bool) -> str | None:
+    """The candidate key standing for `media_type`: the same type first, then a range
+    covering it (and with `both_ways`, a type it covers as a range)."""
+    if media_type in candidates:
+        return media_type
+    wanted = _media_range(media_type)
+    parsed = {key: _media_range(key) for key in candidates if isinstance(key, str)}
+    for key, value in parsed.items():
+        if value == wanted:
+            return key
+    covering = [k for k, v in parsed.items() if _covers(v, wanted)]
+    if covering:  # the narrowest range first: text/* before */*
+        return min(covering, key=lambda k: parsed[k].count("*"))
+    if both_ways:
+        for key, value in parsed.items():
+            if _covers(wanted, value):
+                return key
+    return None
 
 
 def _parameter_schema(param: dict[str, Any]) -> Any:

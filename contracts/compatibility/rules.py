@@ -450,6 +450,7 @@ class ApiRule(StrEnum):
     # AsyncAPI
     CHANNEL_REMOVED = "channel-removed"
     CHANNEL_ADDED = "channel-added"
+    CHANNEL_ADDRESS_CHANGED = "channel-address-changed"
     OPERATION_REMOVED = "operation-removed"
     OPERATION_ADDED = "operation-added"
     OPERATION_ACTION_CHANGED = "operation-action-changed"
@@ -459,6 +460,7 @@ class ApiRule(StrEnum):
     SENT_MESSAGE_ADDED = "sent-message-added"
     MESSAGE_CONTENT_TYPE_CHANGED = "message-content-type-changed"
     PAYLOAD_FORMAT_UNSUPPORTED = "payload-format-unsupported"
+    PAYLOAD_NOT_COMPARABLE = "payload-not-comparable"
 
 
 _A = ApiRule
@@ -494,6 +496,7 @@ API_RULES: dict[ApiRule, tuple[Level, str]] = {
     _A.API_SECURITY_REMOVED: (I, "security requirement removed"),
     _A.CHANNEL_REMOVED: (B, "channel removed"),
     _A.CHANNEL_ADDED: (I, "channel added"),
+    _A.CHANNEL_ADDRESS_CHANGED: (B, "channel address changed"),
     _A.OPERATION_REMOVED: (B, "operation removed"),
     _A.OPERATION_ADDED: (I, "operation added"),
     _A.OPERATION_ACTION_CHANGED: (B, "operation switched between send and receive"),
@@ -503,6 +506,7 @@ API_RULES: dict[ApiRule, tuple[Level, str]] = {
     _A.SENT_MESSAGE_ADDED: (W, "the application sends a message existing consumers may not know"),
     _A.MESSAGE_CONTENT_TYPE_CHANGED: (B, "message content type changed"),
     _A.PAYLOAD_FORMAT_UNSUPPORTED: (W, "payload schema format not judged (not JSON Schema)"),
+    _A.PAYLOAD_NOT_COMPARABLE: (W, "message not judged (a reference outside the document)"),
 }
 
 # Words swapped to rename a writer->reader schema rule as an old->new change when the writer is

@@ -164,3 +164,143 @@ def test_shared_aliases_within_bounds_are_compared():
     new = load_contract(alias_yaml(4, 4, "{type: string, maxLength: 3}"))
     result = check_compatibility(new, [old])
     assert "MAX_LENGTH_ADDED" in {c.rule for c in result.breaking}
+
+
+# -- 6. media ranges ----------------------------------------------------------------------------
+
+
+def media_op(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    def content(types: dict[str, Any]) -> dict[str, Any]:
+        return {media: {"schema": schema} for media, schema in types.items()}
+
+    return api_doc(
+        {
+            "/items": {
+                "post": {
+                    "requestBody": {"content": content(request)},
+                    "responses": {"200": {"description": "ok", "content": content(response)}},
+                }
+            }
+        }
+    )
+
+
+def api_rules(old: dict[str, Any], new: dict[str, Any]) -> tuple[set[str], set[str]]:
+    result = check_compatibility(new, [old])
+    return {c.rule for c in result.changes}, {c.rule for c in result.breaking}
+
+
+def test_response_range_narrowed_to_a_type_is_still_readable():
+    old = media_op({"application/json": STRING}, {"*/*": STRING})
+    new = media_op({"application/json": STRING}, {"application/json": STRING})
+    found, broken = api_rules(old, new)
+    assert "response-media-type-removed" not in found and not broken
+
+
+def test_request_range_narrowed_to_a_type_breaks_senders_of_other_types():
+    old = media_op({"*/*": STRING}, {"application/json": STRING})
+    new = media_op({"application/json": STRING}, {"application/json": STRING})
+    assert "request-body-media-type-removed" in api_rules(old, new)[1]
+
+
+def test_request_type_widened_to_a_range_is_compared_with_the_range():
+    old = media_op({"application/json": STRING}, {"application/json": STRING})
+    widened = media_op({"application/*": STRING}, {"application/json": STRING})
+    assert api_rules(old, widened)[1] == set()
+    narrowed = media_op({"application/*": {"type": "string", "maxLength": 2}}, {})
+    assert "request-body-media-type-removed" not in api_rules(old, narrowed)[0]
+    assert any("max-length" in rule for rule in api_rules(old, narrowed)[1])
+
+
+def test_media_type_parameters_and_case_do_not_matter():
+    old = media_op({"application/json": STRING}, {"application/json": STRING})
+    new = media_op({"Application/JSON; charset=utf-8": STRING}, {"application/json": STRING})
+    assert api_rules(old, new) == (set(), set())
+
+
+# -- 7. AsyncAPI --------------------------------------------------------------------------------
+
+SETTLED = obj({"id": STRING}, required=["id"])
+
+
+def v3(channels: dict[str, str], message: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One `send` operation per channel key; each channel carries the Settled message."""
+    msg = message or {"payload": SETTLED}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "payments", "version": "1"},
+        "channels": {
+            key: {"address": address, "messages": {"Settled": msg}}
+            for key, address in channels.items()
+        },
+        "operations": {
+            "publishSettled": {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{next(iter(channels))}"},
+            }
+        },
+    }
+
+
+def v2(channel: str, message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "asyncapi": "2.6.0",
+        "info": {"title": "users", "version": "1"},
+        "channels": {channel: {"subscribe": {"message": message}}},
+    }
+
+
+def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[set[str], set[str]]:
+    result = check_compatibility(new, [old])
+    return {c.rule for c in result.changes}, {c.rule for c in result.breaking}
+
+
+def test_asyncapi_3_channel_address_change_is_breaking():
+    found, broken = changes(v3({"settled": "payments.settled"}), v3({"settled": "payments.done"}))
+    assert "channel-address-changed" in broken
+
+
+def test_asyncapi_3_renamed_channel_key_with_the_same_address_is_no_removal():
+    old = v3({"settled": "payments.settled"})
+    new = v3({"paymentSettled": "payments.settled"})
+    assert changes(old, new) == (set(), set())
+
+
+def test_asyncapi_2_renamed_channel_parameter_is_the_same_channel():
+    message = {"name": "UserSignedUp", "payload": SETTLED}
+    old, new = v2("user/{userId}/signedup", message), v2("user/{id}/signedup", message)
+    assert changes(old, new) == (set(), set())
+    narrowed = v2("user/{id}/signedup", {"name": "UserSignedUp", "payload": obj({"id": STRING})})
+    assert "channel-removed" not in changes(old, narrowed)[0]
+    assert changes(old, narrowed)[1]  # the sent payload no longer guarantees "id"
+
+
+def test_message_traits_headers_are_compared():
+    def message(header: dict[str, Any]) -> dict[str, Any]:
+        trait = {"headers": obj({"x-tenant": header}, required=["x-tenant"])}
+        return {"name": "UserSignedUp", "payload": SETTLED, "traits": [trait]}
+
+    old = v2("user/signedup", message(STRING))
+    new = v2("user/signedup", message({"type": "integer"}))
+    assert any("type" in rule for rule in changes(old, new)[1])
+
+
+def test_schema_yaml_format_with_version_is_json_schema():
+    def message(payload: dict[str, Any]) -> dict[str, Any]:
+        fmt = "application/schema+yaml;version=draft-07"
+        return {"name": "U", "schemaFormat": fmt, "payload": payload}
+
+    old = v2("user/signedup", message(SETTLED))
+    new = v2("user/signedup", message(obj({"id": STRING})))
+    found, broken = changes(old, new)
+    assert "payload-format-unsupported" not in found and broken
+
+
+def test_external_payload_reference_is_not_comparable_not_invalid():
+    avro = {"name": "U", "payload": {"$ref": "./user.avsc"}}
+    old = v2("user/signedup", avro)
+    new = v2("user/signedup", {**avro, "contentType": "application/json"})
+    new["channels"]["user/deleted"] = {"subscribe": {"message": {"$ref": "./deleted.yaml"}}}
+    found, _ = changes(old, new)
+    assert "payload-not-comparable" in found
+    assert {"message-content-type-changed", "channel-added"} <= found
