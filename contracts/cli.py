@@ -96,6 +96,25 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("major", "minor", "patch"),
         help="which part to bump (a breaking change needs major)",
     )
+
+    subjects = commands.add_parser("subjects", help="manage registry subjects")
+    subject_commands = subjects.add_subparsers(dest="subjects_command", required=True)
+    create = subject_commands.add_parser(
+        "create",
+        help="create a subject (before its first `contracts register`)",
+        description="contracts subjects create NAME --owner TEAM [--mode MODE] --registry URL",
+    )
+    create.add_argument("name")
+    create.add_argument("--owner", required=True, metavar="TEAM", help="the owning team")
+    create.add_argument(
+        "--format", choices=("jsonschema", "openapi", "asyncapi"), default="jsonschema"
+    )
+    create.add_argument("--mode", type=str.upper, choices=MODES, help="compatibility mode")
+    create.add_argument("--domain", help="the master-data domain it describes")
+    create.add_argument("--description")
+    create.add_argument("--lifecycle", choices=("draft", "active"), default="draft")
+    create.add_argument("--registry", metavar="URL", required=True)
+    create.add_argument("--key", help=f"registry API key (default: ${KEY_VARIABLE})")
     return parser
 
 
@@ -243,7 +262,32 @@ def _register(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-_COMMANDS = {"check": _check, "diff": _diff, "changelog": _changelog, "register": _register}
+def _subjects(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    fields = {
+        "compatibility": args.mode,
+        "domain": args.domain,
+        "description": args.description,
+        "lifecycle": args.lifecycle,
+    }
+    client = RegistryApiClient(args.registry, args.key)
+    created = client.create_subject(
+        args.name, args.format, args.owner, **{k: v for k, v in fields.items() if v is not None}
+    )
+    mode = created.get("compatibility") or created.get("effective_compatibility") or "default"
+    print(
+        f"created subject {created.get('name', args.name)} ({created.get('format', args.format)}, "
+        f"owner {created.get('owner_team', args.owner)}, mode {mode})"
+    )
+    return 0
+
+
+_COMMANDS = {
+    "check": _check,
+    "diff": _diff,
+    "changelog": _changelog,
+    "register": _register,
+    "subjects": _subjects,
+}
 
 
 if __name__ == "__main__":

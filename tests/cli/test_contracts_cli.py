@@ -276,3 +276,48 @@ def test_alias_bomb_exits_2_with_one_line(files, capsys):
     bomb = files("bomb.yaml", "\n".join(lines) + "\n")
     code, _, err = run(capsys, "check", bomb, bomb)
     assert code == 2 and "alias bomb" in err and err.count("\n") == 1
+
+
+# -- contracts subjects create, against a live registry -----------------------------------------
+
+
+@pytest.fixture
+def live_registry(app, clean_db):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_subjects_create_then_register(files, capsys, live_registry, steward):
+    key = steward["Authorization"].split(" ", 1)[1]
+    schema = files("supplier.json", OLD)
+    common = ("--registry", live_registry, "--key", key)
+    code, _, err = run(capsys, "register", schema, "--subject", "supplier-event", *common)
+    assert code == 2 and "404" in err  # no subject yet: the registry says so
+
+    code, out, _ = run(
+        capsys,
+        "subjects",
+        "create",
+        "supplier-event",
+        "--owner",
+        "data-platform",
+        "--mode",
+        "full",
+        *common,
+    )
+    assert code == 0
+    expected = "created subject supplier-event (jsonschema, owner data-platform, mode FULL)"
+    assert out.strip() == expected
+    code, out, _ = run(capsys, "register", schema, "--subject", "supplier-event", *common)
+    assert code == 0 and "supplier-event 1.0.0" in out
+
+    code, _, err = run(capsys, "subjects", "create", "supplier-event", "--owner", "x", *common)
+    assert code == 2 and "409" in err  # already exists: refused, not a verdict

@@ -40,10 +40,13 @@ def test_declared_dollar_schema_wins_over_the_default_and_over_draft():
     old = {"$schema": DRAFT2020, **with_ref_sibling({})}
     new = {"$schema": DRAFT2020, **with_ref_sibling({"maxLength": 5})}
     assert "MAX_LENGTH_ADDED" in breaking_rules(check(old, new))
-    as_draft7 = [load_contract(d, draft="2020-12") for d in (
-        {"$schema": DRAFT7, **with_ref_sibling({})},
-        {"$schema": DRAFT7, **with_ref_sibling({"maxLength": 5})},
-    )]
+    as_draft7 = [
+        load_contract(d, draft="2020-12")
+        for d in (
+            {"$schema": DRAFT7, **with_ref_sibling({})},
+            {"$schema": DRAFT7, **with_ref_sibling({"maxLength": 5})},
+        )
+    ]
     assert check_compatibility(as_draft7[1], [as_draft7[0]]).compatible
 
 
