@@ -43,6 +43,7 @@ from mdm.publication.models import (
     Run,
     Subscription,
 )
+from mdm.redaction import redact
 from mdm.sources.models import SourceSystem
 
 EDITABLE = ("description", "target_system", "domains", "filter", "channel", "channel_config",
@@ -247,6 +248,13 @@ def create(session: Session, ctx: RequestContext, registry: DomainRegistry,
     return sub, secret
 
 
+def _unredacted(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Settings sent back as they were read (``amqp://mdm:***@host``) keep the stored
+    secret rather than replacing it with the redaction mark."""
+    return {k: stored[k] if k in stored and v != stored[k] and v == redact(stored[k]) else v
+            for k, v in given.items()}
+
+
 def update_subscription(session: Session, ctx: RequestContext, registry: DomainRegistry,
                         sub_id: str, changes: dict[str, Any],
                         policy: EgressPolicy | None = None) -> tuple[Subscription, str | None]:
@@ -254,6 +262,9 @@ def update_subscription(session: Session, ctx: RequestContext, registry: DomainR
     (pausing a subscription whose target is no longer allowed stays possible)."""
     sub = get(session, sub_id)
     before = _public(sub)
+    if isinstance(changes.get("channel_config"), dict):
+        changes = {**changes, "channel_config": _unredacted(sub.channel_config or {},
+                                                             changes["channel_config"])}
     merged = {**before, **{k: v for k, v in changes.items() if k in EDITABLE}}
     if "channel" in changes and "channel_config" not in changes \
             and changes["channel"] != sub.channel:

@@ -106,3 +106,22 @@ def test_signing_secret_is_shown_once_and_never_audited(client: Any, admin: Any)
     text = json.dumps([client.get("/subscriptions", headers=admin).json,
                        client.get("/audit", headers=admin).json])
     assert secret not in text and rotated not in text
+
+
+def test_settings_sent_back_as_read_keep_the_stored_password(app: Any, client: Any,
+                                                             admin: Any) -> None:
+    from mdm.db import db
+    from mdm.publication.models import Subscription
+
+    sub = client.post("/subscriptions", headers=admin, json={
+        "name": "bus", "domains": ["supplier"], "channel": "amqp",
+        "channel_config": {"url": "amqp://mdm:s3cret-pw@127.0.0.1:5672/%2F"}}).json
+    read = client.get(f"/subscriptions/{sub['id']}", headers=admin).json["channel_config"]
+    r = client.patch(f"/subscriptions/{sub['id']}", headers=admin,
+                     json={"channel_config": {**read, "exchange": "erp.{domain}"}})
+    assert r.status_code == 200, r.json
+    with app.app_context():
+        stored = db.session.get(Subscription, sub["id"]).channel_config
+        db.session.remove()
+    assert stored == {"url": "amqp://mdm:s3cret-pw@127.0.0.1:5672/%2F",
+                      "exchange": "erp.{domain}"}
