@@ -86,7 +86,7 @@ def _summary(version: ContractVersion) -> dict[str, Any]:
         "subject": version.subject.name,
         "version": version.version,
         "number": version.number,
-        "schema_id": version.id,
+        "schema_id": version.schema_id,
         "fingerprint": version.fingerprint,
         "state": version.state,
         "sunset_date": version.sunset_date,

@@ -2,9 +2,16 @@
 existing Schema Registry clients work unchanged. It speaks Confluent's dialect (content type,
 `{"error_code", "message"}` bodies) and is therefore not part of the hub's OpenAPI document.
 
-Versions are Confluent's per-subject sequence numbers; ids are registry-wide version ids.
-Registering through this API derives the semantic version: a minor bump for a change, a patch
-bump for an annotation-only change; under mode NONE a breaking change takes a new major version.
+Versions are Confluent's per-subject sequence numbers; ids are registry-wide schema ids, one
+per distinct (canonical) document, shared by every subject holding it. Registering through
+this API derives the semantic version: a minor bump for a change, a patch bump for an
+annotation-only change; under mode NONE a breaking change takes a new major version.
+
+Where Confluent reads JSON Schema more loosely than the specification (see
+`DiffOptions.confluent`), this API follows Confluent. Documents are always stored and compared
+in canonical form (key order, whitespace), so `normalize=true` changes nothing. Schema
+references are refused (42201): no schema here references another, so `referencedby` is
+always empty.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ContractError
@@ -28,7 +35,7 @@ from contracts.registry.errors import (
     confluent_code,
     http_status,
 )
-from contracts.registry.models import ContractVersion, Subject
+from contracts.registry.models import ContractVersion, RegistrySchema, Subject
 from contracts.registry.web import guarded
 
 log = logging.getLogger("contracts.registry.confluent")
@@ -98,6 +105,32 @@ def _flag(name: str) -> bool:
     return request.args.get(name, "false").strip().lower() == "true"
 
 
+def _page(items: list[Any]) -> list[Any]:
+    """Confluent's `offset` and `limit` (-1: everything) on list answers."""
+    offset, limit = _int_arg("offset", 0), _int_arg("limit", -1)
+    items = items[max(offset, 0) :]
+    return items if limit < 0 else items[:limit]
+
+
+def _int_arg(name: str, default: int) -> int:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"'{name}' must be an integer, not {text!r}.") from exc
+
+
+def _deleted_filter(rows: list[ContractVersion]) -> list[ContractVersion]:
+    """deleted=true: soft-deleted versions too; deletedOnly=true: only those."""
+    if _flag("deletedOnly") or _flag("deleted_only"):
+        return [v for v in rows if v.deleted_at is not None]
+    if _flag("deleted"):
+        return rows
+    return [v for v in rows if v.deleted_at is None]
+
+
 def _json_subject(name: str) -> Subject:
     subject = service.get_subject(web.session(), name)
     if subject.format != JSON_FORMAT:
@@ -119,11 +152,15 @@ def _version_ref(text: str) -> int | str:
 def _registered(version: ContractVersion) -> dict[str, Any]:
     return {
         "subject": version.subject.name,
-        "id": version.id,
+        "id": version.schema_id,
         "version": version.number,
         "schemaType": SCHEMA_TYPE,
         "schema": json.dumps(version.document),
     }
+
+
+def _writable(subject: str | None = None) -> None:
+    service.require_writable(web.session(), subject)
 
 
 # --- subjects and versions ------------------------------------------------------------------
@@ -133,28 +170,64 @@ def _registered(version: ContractVersion) -> dict[str, Any]:
 @guarded(write=False)
 def subjects() -> Response:
     prefix = request.args.get("subjectPrefix", "")
-    names = [
-        s.name
-        for s in service.list_subjects(web.session(), format=JSON_FORMAT)
-        if s.name.startswith(prefix)
-    ]
-    return _reply(names)
+    session = web.session()
+    deleted, only = _flag("deleted"), _flag("deletedOnly") or _flag("deleted_only")
+    names = []
+    for found in service.list_subjects(session, format=JSON_FORMAT):
+        if not found.name.startswith(prefix):
+            continue
+        gone = service.subject_is_soft_deleted(session, found)
+        if (only and gone) or (not only and (deleted or not gone)):
+            names.append(found.name)
+    return _reply(_page(names))
 
 
 @bp.get("/subjects/<string:subject>/versions")
 @guarded(write=False)
 def versions(subject: str) -> Response:
-    _json_subject(subject)
-    numbers = sorted(v.number for v in service.list_versions(web.session(), subject))
-    return _reply(numbers)
+    found = _json_subject(subject)
+    rows = _deleted_filter(service.versions_of_subject(web.session(), found))
+    return _reply(_page(sorted(v.number for v in rows)))
 
 
 @bp.get("/subjects/<string:subject>/versions/<string:version>")
 @guarded(write=False)
 def version(subject: str, version: str) -> Response:
     _json_subject(subject)
-    found = service.get_version_by_number(web.session(), subject, _version_ref(version))
+    found = service.get_version_by_number(
+        web.session(), subject, _version_ref(version), include_deleted=_flag("deleted")
+    )
     return _reply(_registered(found))
+
+
+@bp.get("/subjects/<string:subject>/versions/<string:version>/referencedby")
+@guarded(write=False)
+def referenced_by(subject: str, version: str) -> Response:
+    _json_subject(subject)
+    service.get_version_by_number(web.session(), subject, _version_ref(version))
+    return _reply(_page([]))  # references are refused on registration: none refers to any
+
+
+@bp.delete("/subjects/<string:subject>/versions/<string:version>")
+@guarded(write=True)
+def delete_version(subject: str, version: str) -> Response:
+    _json_subject(subject)
+    _writable(subject)
+    number = service.delete_version(
+        web.session(), web.context(), subject, _version_ref(version), permanent=_flag("permanent")
+    )
+    return _reply(number)
+
+
+@bp.delete("/subjects/<string:subject>")
+@guarded(write=True)
+def delete_subject(subject: str) -> Response:
+    _json_subject(subject)
+    _writable(subject)
+    numbers = service.delete_subject(
+        web.session(), web.context(), subject, permanent=_flag("permanent")
+    )
+    return _reply(numbers)
 
 
 @bp.get("/subjects/<string:subject>/versions/<string:version>/schema")
@@ -170,6 +243,7 @@ def version_schema(subject: str, version: str) -> Response:
 def register(subject: str) -> Response:
     session, ctx = web.session(), web.context()
     schema = _schema_text(_body())
+    _writable(subject)
     # Judge the schema before a subject is created for it: a refused schema leaves nothing.
     service.load_candidate(schema, JSON_FORMAT)
     try:
@@ -188,7 +262,7 @@ def register(subject: str) -> Response:
     done = service.register_version(
         session, ctx, subject, schema, allow_major_under_none=True, confluent=True
     )
-    return _reply({"id": done.version.id})
+    return _reply({"id": done.version.schema_id})
 
 
 def _exists(name: str) -> bool:
@@ -294,21 +368,29 @@ def delete_subject_config(subject: str) -> Response:
 @bp.get("/schemas/ids/<int:schema_id>")
 @guarded(write=False)
 def schema_by_id(schema_id: int) -> Response:
-    found = _json_version(schema_id)
+    found = _json_schema(schema_id)
     return _reply({"schema": json.dumps(found.document), "schemaType": SCHEMA_TYPE})
 
 
 @bp.get("/schemas/ids/<int:schema_id>/versions")
 @guarded(write=False)
 def schema_versions(schema_id: int) -> Response:
-    found = _json_version(schema_id)
-    return _reply([{"subject": found.subject.name, "version": found.number}])
+    rows = _schema_holders(schema_id)
+    return _reply(_page([{"subject": v.subject.name, "version": v.number} for v in rows]))
 
 
 @bp.get("/schemas/ids/<int:schema_id>/subjects")
 @guarded(write=False)
 def schema_subjects(schema_id: int) -> Response:
-    return _reply([_json_version(schema_id).subject.name])
+    rows = _schema_holders(schema_id)
+    return _reply(_page(sorted({v.subject.name for v in rows})))
+
+
+def _schema_holders(schema_id: int) -> list[ContractVersion]:
+    _json_schema(schema_id)
+    rows = service.versions_of_schema(web.session(), schema_id, include_deleted=_flag("deleted"))
+    subject = request.args.get("subject")
+    return [v for v in rows if subject is None or v.subject.name == subject]
 
 
 @bp.get("/schemas/types")
@@ -317,8 +399,82 @@ def schema_types() -> Response:
     return _reply([SCHEMA_TYPE])
 
 
-def _json_version(schema_id: int) -> ContractVersion:
+def _json_schema(schema_id: int) -> RegistrySchema:
     found = service.get_by_schema_id(web.session(), schema_id)
-    if found.subject.format != JSON_FORMAT:
+    if found.format != JSON_FORMAT:
         raise SchemaNotFound(f"Schema {schema_id} not found.")
     return found
+
+
+# --- mode -----------------------------------------------------------------------------------
+
+
+def _mode_value() -> Any:
+    return _body().get("mode")
+
+
+@bp.get("/mode")
+@guarded(write=False)
+def mode() -> Response:
+    return _reply({"mode": service.get_mode(web.session())})
+
+
+@bp.put("/mode")
+@guarded(write=True)
+def set_mode() -> Response:
+    value = _mode_value()
+    service.set_mode(web.session(), web.context(), value)
+    return _reply({"mode": str(value).strip().upper()})
+
+
+@bp.get("/mode/<string:subject>")
+@guarded(write=False)
+def subject_mode(subject: str) -> Response:
+    found = _json_subject(subject)
+    return _reply(
+        {"mode": service.get_mode(web.session(), found, fallback=_flag("defaultToGlobal"))}
+    )
+
+
+@bp.put("/mode/<string:subject>")
+@guarded(write=True)
+def set_subject_mode(subject: str) -> Response:
+    found = _json_subject(subject)
+    value = _mode_value()
+    service.set_mode(web.session(), web.context(), value, found)
+    return _reply({"mode": str(value).strip().upper()})
+
+
+@bp.delete("/mode/<string:subject>")
+@guarded(write=True)
+def delete_subject_mode(subject: str) -> Response:
+    found = _json_subject(subject)
+    previous = service.get_mode(web.session(), found)
+    service.set_mode(web.session(), web.context(), None, found)
+    return _reply({"mode": previous})
+
+
+# --- everything else under Confluent's paths answers in Confluent's body --------------------
+
+CONFLUENT_ROOTS = ("subjects", "schemas", "config", "compatibility", "mode")
+_ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+
+
+@bp.route("/<any(subjects, schemas, config, compatibility, mode):root>", methods=_ALL_METHODS)
+@bp.route(
+    "/<any(subjects, schemas, config, compatibility, mode):root>/<path:rest>",
+    methods=_ALL_METHODS,
+)
+def unmatched(root: str, rest: str = "") -> Response:
+    """A Confluent path no view serves: 405 when another method would, else 404."""
+    adapter = current_app.url_map.bind("localhost")
+    for method in _ALL_METHODS:
+        if method == request.method:
+            continue
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != f"{bp.name}.unmatched":
+            return _error(405, 405, f"HTTP method {request.method} not allowed here.")
+    return _error(404, 404, "HTTP 404 Not Found")

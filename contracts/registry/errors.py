@@ -41,6 +41,52 @@ class SchemaNotFound(RegistryServiceError):
     confluent_code = 40403
 
 
+class SubjectSoftDeleted(RegistryServiceError):
+    status = 404
+    code = "subject-soft-deleted"
+    confluent_code = 40404
+
+
+class SubjectNotSoftDeleted(RegistryServiceError):
+    status = 404
+    code = "subject-not-soft-deleted"
+    confluent_code = 40405
+
+
+class VersionSoftDeleted(RegistryServiceError):
+    status = 404
+    code = "version-soft-deleted"
+    confluent_code = 40406
+
+
+class VersionNotSoftDeleted(RegistryServiceError):
+    status = 404
+    code = "version-not-soft-deleted"
+    confluent_code = 40407
+
+
+class SubjectModeNotFound(RegistryServiceError):
+    """Confluent: the subject has no mode of its own."""
+
+    status = 404
+    code = "subject-mode-not-found"
+    confluent_code = 40409
+
+
+class InvalidMode(RegistryServiceError):
+    status = 422
+    code = "invalid-mode"
+    confluent_code = 42204
+
+
+class ReadOnlyMode(RegistryServiceError):
+    """Confluent's READONLY mode: the registry (or the subject) takes no writes."""
+
+    status = 422
+    code = "read-only-mode"
+    confluent_code = 42205
+
+
 class ConsumerNotFound(RegistryServiceError):
     status = 404
     code = "consumer-not-found"

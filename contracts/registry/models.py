@@ -81,11 +81,30 @@ class Subject(RegistryBase):
     __table_args__ = (Index("ix_registry_subject_domain", "domain"),)
 
 
+class RegistrySchema(RegistryBase):
+    """One distinct document per format: its id is the schema id Confluent clients see, the
+    same for every subject and version holding the same (canonical) document."""
+
+    __tablename__ = "registry_schema"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    format: Mapped[str] = mapped_column(String(12))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    document: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("format", "fingerprint", name="uq_registry_schema_format_fingerprint"),
+    )
+
+
 class ContractVersion(RegistryBase):
     """One immutable version of a subject.
 
-    `id` is the registry-wide schema id and `number` the per-subject sequence (1, 2, ...)
-    that Confluent clients see; `version` is the semantic version people see.
+    `schema_id` is the registry-wide schema id (one per distinct document) and `number` the
+    per-subject sequence (1, 2, ...) that Confluent clients see; `version` is the semantic
+    version people see. A soft-deleted version (`deleted_at`) is hidden from listings and
+    compatibility checks; it keeps its number, which is never reused.
     """
 
     __tablename__ = "registry_version"
@@ -103,6 +122,8 @@ class ContractVersion(RegistryBase):
     sunset_date: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    schema_id: Mapped[int] = mapped_column(ForeignKey("registry_schema.id"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subject: Mapped[Subject] = relationship(lazy="joined")
 
@@ -110,6 +131,7 @@ class ContractVersion(RegistryBase):
         UniqueConstraint("subject_id", "number", name="uq_registry_version_subject_number"),
         UniqueConstraint("subject_id", "version", name="uq_registry_version_subject_version"),
         Index("ix_registry_version_fingerprint", "subject_id", "fingerprint"),
+        Index("ix_registry_version_schema_id", "schema_id"),
     )
 
 

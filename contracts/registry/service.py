@@ -28,12 +28,19 @@ from contracts.registry.errors import (
     ConsumerNotFound,
     IncompatibleVersion,
     InvalidCompatibilityLevel,
+    InvalidMode,
     InvalidRequest,
     InvalidSchema,
     LifecycleConflict,
+    ReadOnlyMode,
     SchemaNotFound,
+    SubjectModeNotFound,
     SubjectNotFound,
+    SubjectNotSoftDeleted,
+    SubjectSoftDeleted,
     VersionNotFound,
+    VersionNotSoftDeleted,
+    VersionSoftDeleted,
 )
 from contracts.registry.models import (
     ACTIVE,
@@ -45,8 +52,10 @@ from contracts.registry.models import (
     VERSION_STATES,
     Consumer,
     ContractVersion,
+    RegistrySchema,
     RegistrySetting,
     Subject,
+    utcnow,
 )
 from contracts.registry.semver import BUMPS, FIRST, SemVer, VersionRange
 
@@ -366,10 +375,20 @@ def update_subject(
 # --- versions -------------------------------------------------------------------------------
 
 
-def _versions(session: Session, subject: Subject) -> list[ContractVersion]:
-    """A subject's versions, oldest (lowest semantic version) first."""
-    rows = session.scalars(select(ContractVersion).where(ContractVersion.subject_id == subject.id))
-    return sorted(rows, key=lambda v: (v.major, v.minor, v.patch))
+def _versions(
+    session: Session, subject: Subject, include_deleted: bool = False
+) -> list[ContractVersion]:
+    """A subject's versions, oldest (lowest semantic version) first; soft-deleted ones only
+    when asked."""
+    query = select(ContractVersion).where(ContractVersion.subject_id == subject.id)
+    if not include_deleted:
+        query = query.where(ContractVersion.deleted_at.is_(None))
+    return sorted(session.scalars(query), key=lambda v: (v.major, v.minor, v.patch))
+
+
+def versions_of_subject(session: Session, subject: Subject) -> list[ContractVersion]:
+    """Every version of a subject, soft-deleted ones included."""
+    return _versions(session, subject, include_deleted=True)
 
 
 def list_versions(session: Session, name: str) -> list[ContractVersion]:
@@ -385,7 +404,7 @@ def latest_versions(session: Session) -> dict[int, str]:
             ContractVersion.minor,
             ContractVersion.patch,
             ContractVersion.version,
-        )
+        ).where(ContractVersion.deleted_at.is_(None))
     )
     best: dict[int, tuple[tuple[int, int, int], str]] = {}
     for subject_id, major, minor, patch, text in rows:
@@ -411,7 +430,9 @@ def get_version(session: Session, name: str, ref: str) -> ContractVersion:
         raise VersionNotFound(f"Version '{ref}' not found: versions look like 1.2.0 or 'latest'.")
     found = session.scalar(
         select(ContractVersion).where(
-            ContractVersion.subject_id == subject.id, ContractVersion.version == ref
+            ContractVersion.subject_id == subject.id,
+            ContractVersion.version == ref,
+            ContractVersion.deleted_at.is_(None),
         )
     )
     if found is None:
@@ -419,10 +440,14 @@ def get_version(session: Session, name: str, ref: str) -> ContractVersion:
     return found
 
 
-def get_version_by_number(session: Session, name: str, number: int | str) -> ContractVersion:
+def get_version_by_number(
+    session: Session, name: str, number: int | str, include_deleted: bool = False
+) -> ContractVersion:
     """Confluent addressing: the per-subject sequence number, or "latest" (the newest)."""
     subject = get_subject(session, name)
     query = select(ContractVersion).where(ContractVersion.subject_id == subject.id)
+    if not include_deleted:
+        query = query.where(ContractVersion.deleted_at.is_(None))
     if number in (LATEST, -1):
         query = query.order_by(ContractVersion.number.desc()).limit(1)
     else:
@@ -433,11 +458,40 @@ def get_version_by_number(session: Session, name: str, number: int | str) -> Con
     return found
 
 
-def get_by_schema_id(session: Session, schema_id: int) -> ContractVersion:
-    found = session.get(ContractVersion, schema_id)
-    if found is None:
+def get_by_schema_id(session: Session, schema_id: int) -> RegistrySchema:
+    """A schema some version (soft-deleted included) still holds."""
+    found = session.get(RegistrySchema, schema_id) if -(2**31) < schema_id < 2**31 else None
+    if found is None or not versions_of_schema(session, schema_id, include_deleted=True):
         raise SchemaNotFound(f"Schema {schema_id} not found.")
     return found
+
+
+def versions_of_schema(
+    session: Session, schema_id: int, include_deleted: bool = False
+) -> list[ContractVersion]:
+    """Every (subject, version) holding a schema, by subject name and number."""
+    query = select(ContractVersion).where(ContractVersion.schema_id == schema_id)
+    if not include_deleted:
+        query = query.where(ContractVersion.deleted_at.is_(None))
+    return sorted(session.scalars(query), key=lambda v: (v.subject.name, v.number))
+
+
+def _schema_row(session: Session, fmt: str, digest: str, document: Any) -> RegistrySchema:
+    """The one schema row of a distinct document (created on first use)."""
+    query = select(RegistrySchema).where(
+        RegistrySchema.format == fmt, RegistrySchema.fingerprint == digest
+    )
+    found = session.scalar(query)
+    if found is not None:
+        return found
+    row = RegistrySchema(format=fmt, fingerprint=digest, document=document)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same document registered meanwhile elsewhere
+        session.rollback()
+        raise AlreadyExists("The same schema was registered at the same time; retry.") from exc
+    return row
 
 
 def find_by_content(session: Session, name: str, content: Any) -> ContractVersion:
@@ -453,7 +507,11 @@ def find_by_content(session: Session, name: str, content: Any) -> ContractVersio
 def _same_content(session: Session, subject: Subject, digest: str) -> ContractVersion | None:
     return session.scalar(
         select(ContractVersion)
-        .where(ContractVersion.subject_id == subject.id, ContractVersion.fingerprint == digest)
+        .where(
+            ContractVersion.subject_id == subject.id,
+            ContractVersion.fingerprint == digest,
+            ContractVersion.deleted_at.is_(None),
+        )
         .order_by(ContractVersion.number)
         .limit(1)
     )
@@ -659,6 +717,17 @@ def register_version(
             affected_consumers=[consumer_state(c) for c in evaluation.affected],
         )
     proposed = evaluation.proposed or FIRST
+    taken = {v.version for v in _versions(session, subject, include_deleted=True)}
+    if version is not None and str(proposed) in taken:
+        raise AlreadyExists(
+            f"'{name}' already had version {proposed} (soft-deleted); choose another.",
+            errors={"version": ["Already used by a deleted version."]},
+        )
+    while str(proposed) in taken:  # a soft-deleted version keeps its semantic version
+        proposed = proposed.bump("patch")
+    schema = _schema_row(
+        session, subject.format, evaluation.candidate.fingerprint, evaluation.candidate.document
+    )
     number = (
         session.scalar(
             select(func.max(ContractVersion.number)).where(ContractVersion.subject_id == subject.id)
@@ -676,6 +745,7 @@ def register_version(
         document=evaluation.candidate.document,
         state=ACTIVE,
         created_by=ctx.actor,
+        schema_id=schema.id,
     )
     session.add(row)
     try:
@@ -700,6 +770,159 @@ def register_version(
     )
     session.commit()
     return Registration(row, True, evaluation)
+
+
+# --- deletion (Confluent's soft and permanent delete) -----------------------------------------
+
+
+def delete_version(
+    session: Session, ctx: RegistryContext, name: str, number: int | str, *, permanent: bool
+) -> int:
+    """Soft delete hides a version (its number is never reused); a permanent delete removes a
+    soft-deleted one. Returns the version number."""
+    subject = get_subject(session, name)
+    if number in (LATEST, -1) and permanent:
+        found = get_version_by_number(session, name, LATEST, include_deleted=True)
+    else:
+        found = get_version_by_number(session, name, number, include_deleted=True)
+        if number in (LATEST, -1):
+            found = get_version_by_number(session, name, LATEST)
+    if permanent and found.deleted_at is None:
+        raise VersionNotSoftDeleted(
+            f"Subject '{name}' Version {found.number} was not deleted first before being "
+            "permanently deleted"
+        )
+    if not permanent and found.deleted_at is not None:
+        raise VersionSoftDeleted(
+            f"Subject '{name}' Version {found.number} was soft deleted. Set permanent=true "
+            "to delete permanently"
+        )
+    _delete(session, ctx, subject, [found], permanent)
+    session.commit()
+    return found.number
+
+
+def delete_subject(
+    session: Session, ctx: RegistryContext, name: str, *, permanent: bool
+) -> list[int]:
+    """Soft delete every version of a subject, or (permanent, after a soft delete) remove the
+    subject and its versions. Returns the version numbers."""
+    subject = get_subject(session, name)
+    every = _versions(session, subject, include_deleted=True)
+    live = [v for v in every if v.deleted_at is None]
+    if permanent:
+        if live:
+            raise SubjectNotSoftDeleted(
+                f"Subject '{name}' was not deleted first before being permanently deleted"
+            )
+        if session.scalar(select(Consumer.id).where(Consumer.subject_id == subject.id)):
+            raise LifecycleConflict(
+                f"Subject '{name}' still has declared consumers; remove them first."
+            )
+        _delete(session, ctx, subject, every, True)
+        session.delete(subject)
+        numbers = sorted(v.number for v in every)
+    else:
+        if every and not live:
+            raise SubjectSoftDeleted(f"Subject '{name}' was soft deleted.")
+        _delete(session, ctx, subject, live, False)
+        numbers = sorted(v.number for v in live)
+    session.commit()
+    return numbers
+
+
+def _delete(
+    session: Session,
+    ctx: RegistryContext,
+    subject: Subject,
+    versions: list[ContractVersion],
+    permanent: bool,
+) -> None:
+    when = utcnow()
+    for version in versions:
+        ctx.record(
+            session,
+            "registry.version.delete" if permanent else "registry.version.soft_delete",
+            "registry_version",
+            f"{subject.name}@{version.version}",
+            before={"number": version.number, "schema_id": version.schema_id},
+        )
+        if permanent:
+            session.delete(version)
+        else:
+            version.deleted_at = when
+    session.flush()
+
+
+def subject_is_soft_deleted(session: Session, subject: Subject) -> bool:
+    every = _versions(session, subject, include_deleted=True)
+    return bool(every) and all(v.deleted_at is not None for v in every)
+
+
+# --- Confluent's registry mode (READWRITE / READONLY) ----------------------------------------
+
+READWRITE, READONLY = "READWRITE", "READONLY"
+REGISTRY_MODES = (READWRITE, READONLY)
+
+
+def _mode_key(subject: Subject | None) -> str:
+    return "mode" if subject is None else f"mode:{subject.id}"
+
+
+def get_mode(session: Session, subject: Subject | None = None, fallback: bool = True) -> str:
+    """The registry's (or a subject's) mode; a subject without its own inherits the global one
+    (with `fallback`), else SubjectModeNotFound."""
+    setting = session.get(RegistrySetting, _mode_key(subject))
+    if setting is not None:
+        return setting.value
+    if subject is not None and not fallback:
+        raise SubjectModeNotFound(f"Subject '{subject.name}' does not have a mode configured")
+    if subject is not None:
+        return get_mode(session)
+    return READWRITE
+
+
+def set_mode(
+    session: Session, ctx: RegistryContext, mode: Any, subject: Subject | None = None
+) -> str | None:
+    """Set (or with None, for a subject, clear) a mode; returns the previous one."""
+    key = _mode_key(subject)
+    setting = session.get(RegistrySetting, key)
+    previous = setting.value if setting is not None else None
+    if mode is None:
+        if setting is not None:
+            session.delete(setting)
+    else:
+        text = str(mode).strip().upper()
+        if text not in REGISTRY_MODES:
+            raise InvalidMode(
+                f"Invalid mode {mode!r}: one of {', '.join(REGISTRY_MODES)} (IMPORT is not "
+                "supported)",
+                errors={"mode": [f"One of {', '.join(REGISTRY_MODES)}."]},
+            )
+        if setting is None:
+            session.add(RegistrySetting(name=key, value=text))
+        else:
+            setting.value = text
+    ctx.record(
+        session,
+        "registry.mode",
+        "registry_setting",
+        key,
+        before={"mode": previous},
+        after={"mode": mode},
+    )
+    session.commit()
+    return previous
+
+
+def require_writable(session: Session, subject_name: str | None = None) -> None:
+    subject = None
+    if subject_name is not None:
+        subject = session.scalar(select(Subject).where(Subject.name == subject_name))
+    if get_mode(session, subject) == READONLY:
+        where = f"Subject {subject_name}" if subject_name else "The registry"
+        raise ReadOnlyMode(f"{where} is in read-only mode")
 
 
 def check_candidate(
