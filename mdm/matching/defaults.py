@@ -26,8 +26,13 @@ def _p(*weights: float) -> list[float]:
 
 
 def _at_least(*tests: tuple[str, str]) -> list[dict[str, str]]:
-    """One alternative of strong evidence: every comparison at or above its level."""
+    """One alternative of evidence: every comparison at or above its level."""
     return [{"comparison": c, "at_least": level} for c, level in tests]
+
+
+def _is(*tests: tuple[str, str]) -> list[dict[str, str]]:
+    """One alternative of evidence: every comparison exactly at its level."""
+    return [{"comparison": c, "is": level} for c, level in tests]
 
 
 # Priors per level, most similar first, "else" last: what an untrained hub scores with.
@@ -86,16 +91,33 @@ def _priors(comparisons: list[dict[str, Any]],
     return comparisons
 
 
-# A close name and one agreeing street, contact or identifier; or a nearly identical
-# name in the same postcode (firm names must be distinguishable within one place, as
-# the German commercial code puts it); or a related name at the same street and phone.
-_PARTY_STRONG_EVIDENCE = [
-    *(_at_least(("name", "token_set>=0.85"), other) for other in (
-        ("street", "token_set>=0.9"), ("phone", "exact"), ("email_domain", "exact"),
-        ("website", "exact"), ("iban", "equal"), ("duns", "exact"), ("tax_id", "equal"))),
-    _at_least(("name", "token_set>=0.92"), ("postcode", "exact")),
-    _at_least(("name", "token_set>=0.7"), ("street", "token_set>=0.9"), ("phone", "exact")),
-]
+# Whatever the parameters, a score alone never merges two organisations whose names
+# have nothing in common (a business centre is one address for many firms) or whose
+# legal forms differ (S.r.l. and S.p.A. of one group are two legal entities): such
+# pairs go to review; identifiers still merge by rule.
+_PARTY_AUTO_MERGE_REQUIRES = {
+    "any": [_at_least(("name", "token_set>=0.7")), _at_least(("tax_id", "equal")),
+            _at_least(("iban", "equal")), _at_least(("duns", "exact"))],
+    "unless": [_is(("legal_form", "else"))],
+}
+# Untrained, a merge also needs: a close name and one agreeing street, contact or
+# identifier; or a nearly identical name in the same postcode (firm names must be
+# distinguishable within one place, as the German commercial code puts it); or a
+# related name at the same street and phone. And never when the addresses disagree
+# (the same brand and website in another city is often a sister company).
+_PARTY_STRONG_EVIDENCE = {
+    "any": [
+        *(_at_least(("name", "token_set>=0.85"), other) for other in (
+            ("street", "token_set>=0.9"), ("phone", "exact"), ("email_domain", "exact"),
+            ("website", "exact"), ("iban", "equal"), ("duns", "exact"),
+            ("tax_id", "equal"))),
+        _at_least(("name", "token_set>=0.92"), ("postcode", "exact")),
+        _at_least(("name", "token_set>=0.7"), ("street", "token_set>=0.9"),
+                  ("phone", "exact")),
+    ],
+    "unless": [_is(("street", "else"), ("postcode", "else")),
+               _is(("street", "else"), ("city", "else"))],
+}
 
 
 def _party(version: str) -> dict[str, Any]:
@@ -166,6 +188,7 @@ def _party(version: str) -> dict[str, Any]:
         # Until parameters are trained on the hub's own data, a merge needs one of these
         # (tax ids merge by rule anyway); a high score from shared legal form, postcode
         # and city alone goes to review.
+        "auto_merge_requires": _PARTY_AUTO_MERGE_REQUIRES,
         "untrained_auto_merge": _PARTY_STRONG_EVIDENCE,
         # m is learned on blocks of identifiers, where nearly every pair is one entity.
         # A name block is full of group companies (same brand and website, other
@@ -302,10 +325,11 @@ def _legal_entity() -> dict[str, Any]:
         "thresholds": {"auto_merge": 0.99, "review": 0.8, "conflict_evidence_below": 0.0},
         # Sister companies share parent, currency and much of their name: untrained, a
         # merge needs a close name and the same code or identifier.
-        "untrained_auto_merge": [
+        "auto_merge_requires": {"unless": [_is(("legal_form", "else"))]},
+        "untrained_auto_merge": {"any": [
             _at_least(("name", "token_set>=0.85"), other)
             for other in (("code", "exact"), ("tax_id", "equal"), ("lei", "equal"))
-        ],
+        ]},
     }
 
 

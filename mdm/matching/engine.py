@@ -20,7 +20,7 @@ from mdm.matching.rules import Outcome
 from mdm.matching.settings import MatchSettings
 
 __all__ = ["MAX_TF_BOOST", "MatchEngine", "RULE_MATCH_WEIGHT", "RULE_NON_MATCH_WEIGHT",
-           "UNTRAINED_REASON"]
+           "WEAK_EVIDENCE_REASON"]
 
 # Sentinel weights for pairs a deterministic rule decided; far outside what evidence
 # can produce so sorting by weight puts rule matches first and rule non-matches last.
@@ -41,10 +41,10 @@ def weight_from_probability(p: float) -> float:
     return math.log2(p / (1 - p))
 
 
-# Where an untrained engine caps a pair that lacks the required evidence: just under
-# the auto-merge weight, so the pair goes to review instead.
+# Where the engine caps a pair that lacks the required evidence: just under the
+# auto-merge weight, so the pair goes to review instead.
 _UNTRAINED_MARGIN = 1e-3
-UNTRAINED_REASON = "untrained_parameters_need_strong_evidence"
+WEAK_EVIDENCE_REASON = "auto_merge_needs_stronger_evidence"
 
 
 class MatchEngine:
@@ -71,9 +71,11 @@ class MatchEngine:
         self.auto_weight = weight_from_probability(thresholds.auto_merge)
         self.review_weight = weight_from_probability(thresholds.review)
         self.conflict_evidence = thresholds.conflict_evidence_below
-        # Untrained parameters auto-merge only on the settings' strong evidence.
-        self._requirement = (settings.untrained_auto_merge
-                             if not params.trained else None)
+        # A score auto-merges only with the settings' required evidence (and, with
+        # untrained parameters, their stronger evidence too).
+        self._requirements = [r for r in (
+            settings.auto_merge_requires,
+            None if params.trained else settings.untrained_auto_merge) if r is not None]
         self._cap = self.auto_weight - _UNTRAINED_MARGIN
         link = settings.link_type
         self._skip_same_source = link == "link_only"
@@ -135,9 +137,9 @@ class MatchEngine:
         return total, levels
 
     def _capped(self, weight: float, levels: Sequence[int]) -> float:
-        """Untrained parameters: below auto-merge unless the strong evidence is there."""
-        if self._requirement is not None and weight >= self.auto_weight \
-                and not self._requirement.holds(levels):
+        """Just below auto-merge (so: review) when the required evidence is missing."""
+        if weight >= self.auto_weight and not all(r.holds(levels)
+                                                  for r in self._requirements):
             return self._cap
         return weight
 
@@ -170,9 +172,11 @@ class MatchEngine:
                         (adjust.get(v, unseen) for v in a[exact, position].tolist()),
                         dtype=np.float64, count=exact.size)
         weights = self.prior + total
-        if self._requirement is not None and len(a):
-            weak = (weights >= self.auto_weight) & ~self._requirement.holds_array(all_levels)
-            weights[weak] = self._cap
+        if self._requirements and len(a):
+            strong = np.ones(len(a), dtype=bool)
+            for requirement in self._requirements:
+                strong &= requirement.holds_array(all_levels)
+            weights[(weights >= self.auto_weight) & ~strong] = self._cap
         decided = np.zeros(len(a), dtype=bool)
         for rule, is_match in self._rules:
             hit = rule.holds_array(a, b) & ~decided
@@ -228,7 +232,7 @@ class MatchEngine:
         if hit is None:
             sort_weight = self._capped(weight, levels)
             if sort_weight != weight and reason is None:
-                reason = UNTRAINED_REASON
+                reason = WEAK_EVIDENCE_REASON
             probability = probability_from_weight(sort_weight)
         else:
             probability = 1.0 if hit[1] else 0.0

@@ -137,38 +137,28 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "kk": ("kk", "k.k.", "kabushiki kaisha", "kabushiki gaisha"),
 }
 
-# Long word -> the abbreviation both spellings are mapped to.
-_ABBREVIATIONS: dict[str, str] = {
-    "international": "intl",
-    "internacional": "intl",
-    "internationale": "intl",
-    "int": "intl",
-    "corporation": "corp",
-    "company": "co",
-    "companies": "cos",
-    "manufacturing": "mfg",
-    "brothers": "bros",
-    "industries": "ind",
-    "industrie": "ind",
-    "industry": "ind",
-    "technologies": "tech",
-    "technology": "tech",
-    "associates": "assoc",
-    "association": "assoc",
-    "services": "svcs",
-    "service": "svc",
-    "systems": "sys",
-    "holdings": "hldgs",
-    "holding": "hldg",
-    "group": "grp",
-    "gruppe": "grp",
-    "groupe": "grp",
-    "department": "dept",
-    "laboratories": "labs",
-    "und": "and",
-    "et": "and",
+# Abbreviation or variant -> the long word every spelling is mapped to. Long, because
+# names are compared by edit similarity: a typo in "manufacturing" leaves it close to
+# "manufacturing", but "anufacturing" is nothing like "mfg".
+_LONG_FORMS: dict[str, tuple[str, ...]] = {
+    "international": ("internacional", "internationale", "int", "intl"),
+    "corporation": ("corp",),
+    "manufacturing": ("mfg", "manufacturer"),
+    "brothers": ("bros",),
+    "industries": ("industrie", "industry", "ind"),
+    "technology": ("technologies", "tech"),
+    "associates": ("association", "assoc"),
+    "services": ("service", "svcs", "svc"),
+    "systems": ("sys",),
+    "holding": ("holdings", "hldgs", "hldg"),
+    "group": ("gruppe", "groupe", "grp"),
+    "department": ("dept",),
+    "laboratories": ("labs", "lab"),
+    "and": ("und", "et"),
+    "company": ("companies",),
 }
-_ABBREVIATIONS = {fold_text(k): v for k, v in _ABBREVIATIONS.items()}
+_ABBREVIATIONS = {fold_text(short): fold_text(long)
+                  for long, shorts in _LONG_FORMS.items() for short in shorts}
 _STOPWORDS = frozenset({"the"})
 
 
@@ -220,7 +210,7 @@ def normalize_company_name(value: str | None) -> CompanyName:
             tokens = tokens[1:]
     core = [_ABBREVIATIONS.get(t, t) for t in tokens if t not in _STOPWORDS]
     # A trailing "co"/"company" left behind by "... & Co." carries no identity.
-    while len(core) > 1 and core[-1] in {"and", "co"}:
+    while len(core) > 1 and core[-1] in {"and", "co", "company"}:
         core.pop()
     return CompanyName(" ".join(core) or None, legal_form)
 

@@ -8,7 +8,7 @@ is never merged, directly or through a chain.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -135,67 +135,111 @@ class Rule:
 
 @dataclass(frozen=True)
 class LevelTest:
-    """Comparison ``comparison`` reached level ``at_least`` or a more similar one."""
+    """A comparison's level: ``at_least`` that level (or a more similar one, not null),
+    or ``is_`` exactly that level ({"is": "else"}: the values disagree)."""
 
     comparison: str
-    at_least: str  # a level label of that comparison, e.g. "token_set>=0.85"
+    level: str  # a level label of that comparison, e.g. "token_set>=0.85"
+    exact: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> LevelTest:
+        if ("at_least" in data) == ("is" in data):
+            raise ValueError(f"a level test needs 'at_least' or 'is': {data!r}")
+        if "is" in data:
+            return cls(data["comparison"], data["is"], True)
+        return cls(data["comparison"], data["at_least"])
 
     def to_dict(self) -> dict[str, str]:
-        return {"comparison": self.comparison, "at_least": self.at_least}
+        return {"comparison": self.comparison, ("is" if self.exact else "at_least"): self.level}
+
+
+Compiled = list[list[tuple[int, int, bool]]]
 
 
 @dataclass
 class EvidenceRequirement:
-    """Alternatives of strong evidence: one alternative must hold, with all its tests.
+    """What a pair needs before the score alone may auto-merge it.
 
-    Untrained parameters cannot know that half the hub shares a legal form or a city,
-    so without training an auto-merge needs evidence of this kind (e.g. a close name
-    *and* a matching street or phone); anything else goes to review at most.
+    ``any``: alternatives, one of which must hold with all its tests; ``unless``:
+    alternatives that, when one holds, forbid the auto-merge whatever the score. A pair
+    that fails goes to review at most; deterministic rules are not affected. Written in
+    settings as ``{"any": [[test, ...], ...], "unless": [[test, ...], ...]}``.
     """
 
-    alternatives: list[list[LevelTest]]
+    any: list[list[LevelTest]]
+    unless: list[list[LevelTest]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if any(not tests for tests in self.alternatives):
+        if any(not tests for tests in (*self.any, *self.unless)):
             raise ValueError("an evidence alternative needs at least one test")
-        self._compiled: list[list[tuple[int, int]]] = []
+        self._any: Compiled = []
+        self._unless: Compiled = []
 
     @classmethod
-    def from_list(cls, data: list[list[dict[str, str]]]) -> EvidenceRequirement:
-        return cls([[LevelTest(t["comparison"], t["at_least"]) for t in tests]
-                    for tests in data])
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceRequirement:
+        unknown = set(data) - {"any", "unless"}
+        if unknown:
+            raise ValueError(f"evidence requirement: unknown keys {sorted(unknown)}")
 
-    def to_list(self) -> list[list[dict[str, str]]]:
-        return [[t.to_dict() for t in tests] for tests in self.alternatives]
+        def tests(groups: list[list[dict[str, str]]]) -> list[list[LevelTest]]:
+            return [[LevelTest.from_dict(t) for t in group] for group in groups]
+
+        return cls(tests(data.get("any") or []), tests(data.get("unless") or []))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"any": [[t.to_dict() for t in g] for g in self.any]}
+        if self.unless:
+            out["unless"] = [[t.to_dict() for t in g] for g in self.unless]
+        return out
 
     def bind(self, labels: dict[str, list[str]]) -> None:
-        """Resolve (comparison name -> level labels) to (comparison index, max level)."""
+        """Resolve (comparison name -> level labels) to (comparison index, level, exact)."""
         names = list(labels)
-        compiled = []
-        for alternative in self.alternatives:
-            tests = []
-            for t in alternative:
-                if t.comparison not in labels:
-                    raise ValueError(f"evidence requirement names unknown comparison "
-                                     f"{t.comparison!r}")
-                if t.at_least not in labels[t.comparison]:
-                    raise ValueError(f"comparison {t.comparison!r} has no level {t.at_least!r}; "
-                                     f"its levels are {labels[t.comparison]}")
-                tests.append((names.index(t.comparison),
-                              labels[t.comparison].index(t.at_least)))
-            compiled.append(tests)
-        self._compiled = compiled
+
+        def compile_(groups: list[list[LevelTest]]) -> Compiled:
+            out = []
+            for group in groups:
+                tests = []
+                for t in group:
+                    if t.comparison not in labels:
+                        raise ValueError(f"evidence requirement names unknown comparison "
+                                         f"{t.comparison!r}")
+                    if t.level not in labels[t.comparison]:
+                        raise ValueError(f"comparison {t.comparison!r} has no level "
+                                         f"{t.level!r}; its levels are {labels[t.comparison]}")
+                    tests.append((names.index(t.comparison),
+                                  labels[t.comparison].index(t.level), t.exact))
+                out.append(tests)
+            return out
+
+        self._any, self._unless = compile_(self.any), compile_(self.unless)
+
+    @staticmethod
+    def _one(level: int, top: int, exact: bool) -> bool:
+        return level == top if exact else 0 <= level <= top
 
     def holds(self, levels: Sequence[int]) -> bool:
-        return any(all(0 <= levels[k] <= top for k, top in tests) for tests in self._compiled)
+        one = self._one
+        if self._any and not any(all(one(levels[k], top, ex) for k, top, ex in tests)
+                                 for tests in self._any):
+            return False
+        return not any(all(one(levels[k], top, ex) for k, top, ex in tests)
+                       for tests in self._unless)
 
     def holds_array(self, levels: Sequence[np.ndarray]) -> np.ndarray:
         """``holds`` for many pairs: one level array per comparison."""
         size = len(levels[0]) if levels else 0
-        out = np.zeros(size, dtype=bool)
-        for tests in self._compiled:
-            every = np.ones(size, dtype=bool)
-            for k, top in tests:
-                every &= (levels[k] >= 0) & (levels[k] <= top)
-            out |= every
-        return out
+
+        def some(groups: Compiled) -> np.ndarray:
+            out = np.zeros(size, dtype=bool)
+            for tests in groups:
+                every = np.ones(size, dtype=bool)
+                for k, top, exact in tests:
+                    every &= (levels[k] == top) if exact else \
+                        (levels[k] >= 0) & (levels[k] <= top)
+                out |= every
+            return out
+
+        ok = some(self._any) if self._any else np.ones(size, dtype=bool)
+        return ok & ~some(self._unless)

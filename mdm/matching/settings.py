@@ -75,7 +75,9 @@ class MatchSettings:
     window: int = 25
     window_sort: str | None = None
     label: str | None = None
-    # What untrained (default) parameters need to auto-merge; None = no extra condition.
+    # What any score needs to auto-merge, and what untrained (default) parameters need
+    # on top; None = no condition. Rule matches are not affected.
+    auto_merge_requires: EvidenceRequirement | None = None
     untrained_auto_merge: EvidenceRequirement | None = None
 
     def __post_init__(self) -> None:
@@ -91,8 +93,9 @@ class MatchSettings:
             if missing:
                 raise ValueError(f"{part!r} uses unknown features {sorted(missing)}")
             part.bind(positions)
-        if self.untrained_auto_merge is not None:
-            self.untrained_auto_merge.bind({c.name: c.labels for c in self.comparisons})
+        for requirement in (self.auto_merge_requires, self.untrained_auto_merge):
+            if requirement is not None:
+                requirement.bind({c.name: c.labels for c in self.comparisons})
         if self.window_sort is not None and self.window_sort not in positions:
             raise ValueError(f"window_sort feature {self.window_sort!r} is unknown")
         self._version: str | None = None
@@ -111,7 +114,9 @@ class MatchSettings:
             window=data.get("window", 25),
             window_sort=data.get("window_sort"),
             label=data.get("version"),
-            untrained_auto_merge=(EvidenceRequirement.from_list(data["untrained_auto_merge"])
+            auto_merge_requires=(EvidenceRequirement.from_dict(data["auto_merge_requires"])
+                                 if data.get("auto_merge_requires") else None),
+            untrained_auto_merge=(EvidenceRequirement.from_dict(data["untrained_auto_merge"])
                                   if data.get("untrained_auto_merge") else None),
         )
 
@@ -132,8 +137,10 @@ class MatchSettings:
         })
         if self.window_sort:
             out["window_sort"] = self.window_sort
+        if self.auto_merge_requires is not None:
+            out["auto_merge_requires"] = self.auto_merge_requires.to_dict()
         if self.untrained_auto_merge is not None:
-            out["untrained_auto_merge"] = self.untrained_auto_merge.to_list()
+            out["untrained_auto_merge"] = self.untrained_auto_merge.to_dict()
         return out
 
     @property

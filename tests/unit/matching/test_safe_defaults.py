@@ -11,7 +11,7 @@ import pytest
 from mdm.matching import MatchSettings, ModelParams, Record, default_settings, match_batch
 from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import PairOutcome
-from mdm.matching.engine import UNTRAINED_REASON, MatchEngine
+from mdm.matching.engine import WEAK_EVIDENCE_REASON, MatchEngine
 from mdm.matching.params import MAX_TF_BOOST, MIN_TF_COUNT, TermFrequencies
 from mdm.matching.training import term_frequencies
 
@@ -59,7 +59,7 @@ def test_untrained_parameters_send_a_high_score_without_strong_evidence_to_revie
     assert confident.weight(x, y) >= confident.auto_weight
     assert cautious.review_weight <= cautious.weight(x, y) < cautious.auto_weight
     decision = cautious.explain(settings.prepare(a), settings.prepare(b))
-    assert (decision.outcome, decision.reason) == (PairOutcome.REVIEW, UNTRAINED_REASON)
+    assert (decision.outcome, decision.reason) == (PairOutcome.REVIEW, WEAK_EVIDENCE_REASON)
     # The vectorised path caps exactly alike.
     weights = cautious.weight_array(row_table([x]), row_table([y]))
     assert weights.tolist() == [cautious.weight(x, y)]
@@ -152,9 +152,10 @@ def test_comparison_priors_are_checked_and_serialised():
 @pytest.mark.parametrize(("test", "message"), [
     ({"comparison": "shoe", "at_least": "exact"}, "unknown comparison"),
     ({"comparison": "name", "at_least": "token_set>=0.5"}, "has no level"),
+    ({"comparison": "name"}, "needs .at_least. or .is."),
 ])
 def test_evidence_requirement_names_real_comparisons_and_levels(test, message):
     data = default_settings("supplier")
-    data["untrained_auto_merge"] = [[test]]
+    data["untrained_auto_merge"] = {"any": [[test]]}
     with pytest.raises(ValueError, match=message):
         MatchSettings.from_dict(data)
