@@ -310,8 +310,12 @@ def load_summary_lines(summary: loading.LoadSummary) -> list[str]:
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items())) or "nothing"
     lines = [f"{summary.rows} rows: {statuses}"]
     timing = f"in {summary.seconds:.1f} s, {summary.rate:,.0f} records/s"
-    if summary.mode == "batch":
-        timing += f" (load {summary.load_seconds:.1f} s, batch match {summary.match_seconds:.1f} s)"
+    if summary.mode == "batch" and summary.match_seconds:
+        load_rate = summary.rows / summary.load_seconds if summary.load_seconds else 0.0
+        timing += (
+            f" (load {summary.load_seconds:.1f} s, {load_rate:,.0f} records/s; "
+            f"batch match {summary.match_seconds:.1f} s)"
+        )
     lines.append(timing)
     found = sum(summary.findings.values())
     if found:
