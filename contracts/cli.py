@@ -18,12 +18,14 @@ from pathlib import Path
 from contracts import __version__
 from contracts.compatibility.changelog import changelog_json, changelog_markdown
 from contracts.compatibility.loader import Contract, load_contract, read_text
+from contracts.compatibility.locate import Source, place_all
 from contracts.compatibility.modes import check_compatibility, diff_contracts
-from contracts.compatibility.result import Mode
+from contracts.compatibility.result import CompatibilityResult, Mode
+from contracts.compatibility.rules import rule_catalogue
 from contracts.errors import ContractError, RegistryError
 from contracts.registry.client import KEY_VARIABLE, RegistryApiClient
 from contracts.reporting import OUTPUTS, render
-from contracts.waivers import Policy, apply_policy, load_policy
+from contracts.waivers import WAIVER_EXPIRED, Policy, apply_policy, load_policy
 
 FORMATS = ("auto", "jsonschema", "openapi", "asyncapi")
 MODES = [m.value for m in Mode]
@@ -97,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="which part to bump (a breaking change needs major)",
     )
 
+    rules = commands.add_parser(
+        "rules", help="list every rule id with its default level (for waivers and overrides)"
+    )
+    rules.add_argument("--output", choices=("text", "json"), default="text")
+
     subjects = commands.add_parser("subjects", help="manage registry subjects")
     subject_commands = subjects.add_subparsers(dest="subjects_command", required=True)
     create = subject_commands.add_parser(
@@ -168,7 +175,20 @@ def _deep_thread(target: Callable[[], None]) -> threading.Thread:
 
 
 def _load(path: str, fmt: str, draft: str | None = None) -> Contract:
-    return load_contract(read_text(path), fmt, source=path, draft=draft, max_depth=FILE_MAX_DEPTH)
+    return _read(path, fmt, draft)[0]
+
+
+def _read(path: str, fmt: str, draft: str | None = None) -> tuple[Contract, Source]:
+    text = read_text(path)
+    contract = load_contract(text, fmt, source=path, draft=draft, max_depth=FILE_MAX_DEPTH)
+    return contract, Source(path, contract.document, text)
+
+
+def _placed(result: CompatibilityResult, earlier: list[Source], new: Source) -> CompatibilityResult:
+    """Every change with the document it belongs to, a pointer resolving there and its line."""
+    if not result.changes:
+        return result
+    return place_all(result, {source.label: source for source in earlier}, new)
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -179,15 +199,13 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if len(args.files) < 2:
         parser.error("check needs OLD and NEW files (or --registry URL --subject SUBJECT)")
     *earlier, new = args.files
+    new_contract, new_source = _read(new, args.format, args.draft)
+    read = [_read(path, args.format, args.draft) for path in earlier]
     result = check_compatibility(
-        _load(new, args.format, args.draft),
-        [_load(path, args.format, args.draft) for path in earlier],
-        mode,
-        args.format,
-        labels=earlier,
+        new_contract, [contract for contract, _ in read], mode, args.format, labels=earlier
     )
-    result = apply_policy(result, policy)
-    print(render(result, args.output, earlier[-1], new, all_levels=False))
+    result = _placed(apply_policy(result, policy), [source for _, source in read], new_source)
+    print(render(result, args.output, earlier[-1], new, all_levels=False, earlier=earlier))
     return 0 if result.compatible else 1
 
 
@@ -226,17 +244,21 @@ def _check_remote(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _diff(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    result = diff_contracts(
-        _load(args.old, args.format, args.draft), _load(args.new, args.format, args.draft)
+    (old, old_source), (new, new_source) = (
+        _read(args.old, args.format, args.draft),
+        _read(args.new, args.format, args.draft),
     )
-    print(render(result, args.output, args.old, args.new, all_levels=True))
+    result = _placed(diff_contracts(old, new), [old_source], new_source)
+    print(render(result, args.output, args.old, args.new, all_levels=True, kind="diff"))
     return 0
 
 
 def _changelog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    result = diff_contracts(
-        _load(args.old, args.format, args.draft), _load(args.new, args.format, args.draft)
+    (old_contract, old_source), (new_contract, new_source) = (
+        _read(args.old, args.format, args.draft),
+        _read(args.new, args.format, args.draft),
     )
+    result = _placed(diff_contracts(old_contract, new_contract), [old_source], new_source)
     old, new = Path(args.old).name, Path(args.new).name
     if args.output == "json":
         print(changelog_json(result, old, new))
@@ -281,7 +303,26 @@ def _subjects(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    rows = rule_catalogue() + [
+        {
+            "id": WAIVER_EXPIRED,
+            "level": "breaking",
+            "applies_to": "all",
+            "summary": "a waiver in the --config file has expired",
+        }
+    ]
+    if args.output == "json":
+        print(json.dumps({"schema_version": 1, "rules": rows}, indent=2))
+    else:
+        width = max(len(row["id"]) for row in rows)
+        for row in rows:
+            print(f"{row['id']:<{width}}  {row['level']:<8}  {row['summary']}")
+    return 0
+
+
 _COMMANDS = {
+    "rules": _rules,
     "check": _check,
     "diff": _diff,
     "changelog": _changelog,

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from contracts.compatibility.changelog import changelog_markdown
+from contracts.compatibility.changelog import changelog_markdown, report_data
 from contracts.compatibility.result import Change, CompatibilityResult, Level
 
 OUTPUTS = ("text", "json", "markdown", "junit", "github")
 
 
-def render(result: CompatibilityResult, output: str, old: str, new: str, all_levels: bool) -> str:
+def render(
+    result: CompatibilityResult,
+    output: str,
+    old: str,
+    new: str,
+    all_levels: bool,
+    *,
+    kind: str = "check",
+    earlier: list[str] | None = None,
+) -> str:
     if output == "json":
-        return json.dumps(result.to_dict(), indent=2)
+        shown = earlier if earlier is not None and len(earlier) > 1 else old
+        return json.dumps(report_data(result, kind, shown, new), indent=2)
     if output == "markdown":
         return changelog_markdown(result, old, new)
     if output == "junit":
@@ -44,6 +55,9 @@ def text(result: CompatibilityResult, all_levels: bool = False) -> str:
         suffix = f" [{', '.join(extra)}]" if extra else ""
         lines.append(f"  {level:<8} {change.rule}  {change.path or '/'}{suffix}")
         lines.append(f"           {change.message}")
+        if change.document is not None:
+            at = f":{change.line}" if change.line else ""
+            lines.append(f"           at {change.document}{at} {change.pointer or '/'}")
         if change.waived:
             lines.append(f"           waived: {change.waived}")
     return "\n".join(lines)
@@ -64,12 +78,24 @@ def github(result: CompatibilityResult, file: str) -> str:
         if change.waived or change.level is Level.INFO:
             continue
         command = "error" if change.level is Level.BREAKING else "warning"
-        props = f"file={_escape_property(file)},title={_escape_property(change.rule)}"
+        props = f"file={_escape_property(change.document or file)}"
+        if change.line:
+            props += f",line={change.line}"
+        props += f",title={_escape_property(change.rule)}"
         message = _escape_data(f"{change.path or '/'}: {change.message}")
         lines.append(f"::{command} {props}::{message}")
     if not lines:
         lines.append(f"::notice file={_escape_property(file)}::compatible ({result.mode.value})")
     return "\n".join(lines)
+
+
+# Characters XML 1.0 cannot carry at all (even escaped): C0 controls but tab, LF, CR; lone
+# surrogates; U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
 def junit(result: CompatibilityResult, file: str) -> str:
@@ -78,7 +104,7 @@ def junit(result: CompatibilityResult, file: str) -> str:
     failures = [c for c in reported if c.blocking]
     suite = ET.Element(
         "testsuite",
-        name=f"contracts {file}",
+        name=_xml_text(f"contracts {file}"),
         tests=str(max(len(reported), 1)),
         failures=str(len(failures)),
         errors="0",
@@ -89,15 +115,20 @@ def junit(result: CompatibilityResult, file: str) -> str:
             suite,
             "testcase",
             classname=f"contracts.{result.mode.value}",
-            name=f"{change.rule} {change.path or '/'}",
+            name=_xml_text(f"{change.rule} {change.path or '/'}"),
         )
+        if change.document is not None:
+            case.set("file", _xml_text(change.document))
+        if change.line:
+            case.set("line", str(change.line))
         if change.blocking:
-            failure = ET.SubElement(case, "failure", message=change.message, type=change.rule)
-            failure.text = change.message
+            message = _xml_text(change.message)
+            failure = ET.SubElement(case, "failure", message=message, type=_xml_text(change.rule))
+            failure.text = message
         elif change.waived:
-            ET.SubElement(case, "skipped", message=f"waived: {change.waived}")
+            ET.SubElement(case, "skipped", message=_xml_text(f"waived: {change.waived}"))
         else:
-            ET.SubElement(case, "system-out").text = f"warning: {change.message}"
+            ET.SubElement(case, "system-out").text = _xml_text(f"warning: {change.message}")
     if not reported:
         ET.SubElement(
             suite, "testcase", classname=f"contracts.{result.mode.value}", name="compatible"

@@ -14,19 +14,37 @@ _SECTIONS = (
 )
 
 
-def changelog_data(result: CompatibilityResult, old: str, new: str) -> dict[str, Any]:
+# Version of the JSON shape `check`, `diff` and `changelog` print (bump on a breaking change).
+REPORT_SCHEMA_VERSION = 1
+
+
+def report_data(
+    result: CompatibilityResult, kind: str, old: str | list[str], new: str
+) -> dict[str, Any]:
+    """The one JSON shape of every report: verdicts, counts and placed changes."""
     counts = {level.value: 0 for level, _ in _SECTIONS}
     for change in result.changes:
         counts[change.level.value] += 1
+    counts["waived"] = sum(1 for c in result.changes if c.waived)
     return {
-        "from": old,
-        "to": new,
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "kind": kind,
         "format": result.format.value,
+        "mode": result.mode.value,
+        "compatible": result.compatible,
         "backward_compatible": result.verdict(Direction.BACKWARD),
         "forward_compatible": result.verdict(Direction.FORWARD),
+        "old": old,
+        "new": new,
         "summary": counts,
         "changes": [change.to_dict() for change in result.changes],
     }
+
+
+def changelog_data(result: CompatibilityResult, old: str, new: str) -> dict[str, Any]:
+    data = report_data(result, "changelog", old, new)
+    data.update({"from": old, "to": new})  # the names earlier versions printed
+    return data
 
 
 def changelog_json(result: CompatibilityResult, old: str, new: str) -> str:

@@ -63,7 +63,9 @@ class Format(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One classified difference. `path` is a JSON pointer into the document it concerns."""
+    """One classified difference. `path` says what was compared (through `$ref`s, parameters
+    by name); `document`, `pointer` and `line`, when placed (see `locate.place`), say where it
+    is: a pointer that resolves in that document (old for removals, new otherwise)."""
 
     rule: str
     level: Level
@@ -73,6 +75,9 @@ class Change:
     direction: Direction | None = None
     against: str | None = None  # label of the earlier version (transitive checks)
     waived: str | None = None  # reason, when a configured waiver covers this change
+    document: str | None = None
+    pointer: str | None = None
+    line: int | None = None
 
     @property
     def blocking(self) -> bool:
@@ -85,7 +90,7 @@ class Change:
             "path": self.path,
             "message": self.message,
         }
-        for key in ("area", "against", "waived"):
+        for key in ("area", "against", "waived", "document", "pointer", "line"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value

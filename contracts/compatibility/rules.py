@@ -538,3 +538,46 @@ def schema_rule_as_change(rule: SchemaRule, writer_is_old: bool) -> str:
     if not writer_is_old:
         words = [_FLIPS.get(word, word) for word in words]
     return "-".join(words).lower()
+
+
+# Where API descriptions embed schemas, and whether the old document writes there (requests,
+# received messages) or the new one does (responses, sent messages). Rule ids of findings
+# inside them are "<location>-<schema rule phrased old -> new>"; `-body` becomes `-property`
+# when the finding is about a property.
+API_SCHEMA_LOCATIONS: dict[str, bool] = {
+    "request-parameter": True,
+    "request-body": True,
+    "request-property": True,
+    "response-body": False,
+    "response-property": False,
+    "response-header": False,
+    "received-message-payload": True,
+    "received-message-headers": True,
+    "sent-message-payload": False,
+    "sent-message-headers": False,
+}
+
+
+def rule_catalogue() -> list[dict[str, str]]:
+    """Every rule id a change can carry, with its default level: what waivers and level
+    overrides in a `--config` file may name."""
+    rows = [
+        {"id": rule.value, "level": level.value, "applies_to": "jsonschema", "summary": text}
+        for rule, (level, text) in SCHEMA_RULES.items()
+    ]
+    rows += [
+        {"id": rule.value, "level": level.value, "applies_to": "openapi/asyncapi", "summary": text}
+        for rule, (level, text) in API_RULES.items()
+    ]
+    for location, writer_is_old in API_SCHEMA_LOCATIONS.items():
+        for rule, (level, text) in SCHEMA_RULES.items():
+            rule_id = f"{location}-{schema_rule_as_change(rule, writer_is_old)}"
+            rows.append(
+                {
+                    "id": rule_id,
+                    "level": API_SCHEMA_LEVEL_OVERRIDES.get(rule_id, level).value,
+                    "applies_to": "asyncapi" if "message" in location else "openapi",
+                    "summary": f"{location.replace('-', ' ')}: {text}",
+                }
+            )
+    return rows

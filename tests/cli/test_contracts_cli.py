@@ -72,7 +72,8 @@ def test_json_output_shape(files, capsys):
     )
     data = json.loads(out)
     assert code == 1
-    assert set(data) == {"compatible", "mode", "changes"}
+    assert {"schema_version", "kind", "compatible", "mode", "summary", "changes"} <= set(data)
+    assert (data["schema_version"], data["kind"]) == (1, "check")
     assert data["compatible"] is False and data["mode"] == "BACKWARD"
     change = data["changes"][0]
     assert {"rule", "level", "path", "message"} <= set(change)
@@ -82,7 +83,7 @@ def test_json_output_shape(files, capsys):
 def test_github_output(files, capsys):
     new = files("new.json", NARROWED)
     _, out, _ = run(capsys, "check", files("old.json", OLD), new, "--output", "github")
-    assert out.startswith(f"::error file={new},title=TYPE_NARROWED::")
+    assert out.startswith(f"::error file={new},line=1,title=TYPE_NARROWED::")
 
 
 def test_junit_output(files, capsys):
@@ -321,3 +322,112 @@ def test_subjects_create_then_register(files, capsys, live_registry, steward):
 
     code, _, err = run(capsys, "subjects", "create", "supplier-event", "--owner", "x", *common)
     assert code == 2 and "409" in err  # already exists: refused, not a verdict
+
+
+# -- CI output: where each change is --------------------------------------------------------
+
+API_OLD = """openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /items/{itemId}:
+    parameters:
+      - {name: itemId, in: path, required: true, schema: {type: string}}
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Item'}
+  /legacy:
+    get:
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+        name: {type: string}
+"""
+API_NEW = (
+    API_OLD.replace("        id: {type: string}\n", "")
+    .replace("      required: [id]\n", "")
+    .replace("  /legacy:\n    get:\n      responses: {'200': {description: ok}}\n", "")
+    .replace("{type: string}}", "{type: string, maxLength: 9}}")
+)
+
+
+def by_rule(out: str) -> dict[str, dict]:
+    return {c["rule"]: c for c in json.loads(out)["changes"]}
+
+
+def test_every_change_points_into_its_document_with_a_line(files, capsys):
+    old, new = files("old.yaml", API_OLD), files("new.yaml", API_NEW)
+    code, out, _ = run(capsys, "check", old, new, "--output", "json")
+    assert code == 1
+    changes = by_rule(out)
+    removed_path = changes["api-path-removed-without-deprecation"]
+    assert (removed_path["document"], removed_path["pointer"]) == (old, "/paths/~1legacy")
+    assert removed_path["line"] == API_OLD.splitlines().index("  /legacy:") + 1
+    # a response property removed behind a $ref: the old document's component, its line
+    gone = changes["response-property-required-property-removed-from-unopen-content-model"]
+    assert gone["document"] == old
+    assert gone["pointer"] == "/components/schemas/Item/required/0"
+    assert gone["line"] == API_OLD.splitlines().index("      required: [id]") + 1
+    # a path parameter narrowed: named by location and name, placed at its index
+    narrowed = next(c for c in changes.values() if "max-length" in c["rule"])
+    assert narrowed["document"] == new
+    assert narrowed["pointer"].startswith("/paths/~1items~1{itemId}/parameters/0/schema")
+    for change in changes.values():  # every pointer resolves in the document it names
+        document = __import__("yaml").safe_load(API_OLD if change["document"] == old else API_NEW)
+        node = document
+        for part in change["pointer"].lstrip("/").split("/") if change["pointer"] else []:
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]
+
+
+def test_github_annotations_carry_file_of_the_right_document_and_line(files, capsys):
+    old, new = files("old.yaml", API_OLD), files("new.yaml", API_NEW)
+    _, out, _ = run(capsys, "check", old, new, "--output", "github")
+    removal = next(line for line in out.splitlines() if "api-path-removed" in line)
+    line = API_OLD.splitlines().index("  /legacy:") + 1
+    assert removal.startswith(f"::error file={old},line={line},title=")
+
+
+def test_junit_is_valid_xml_even_with_control_characters(files, capsys):
+    from xml.dom import minidom
+
+    old = {"type": "object", "properties": {"bell\x07name": {"type": "string"}}}
+    new = {"type": "object", "properties": {"bell\x07name": {"type": "integer"}}}
+    _, out, _ = run(
+        capsys, "check", files("o.json", old), files("n.json", new), "--output", "junit"
+    )
+    document = minidom.parseString(out.encode("utf-8"))  # a real parser, strict XML 1.0
+    (case,) = document.getElementsByTagName("testcase")
+    assert "bell\\u0007name" in case.getAttribute("name")
+    assert case.getAttribute("file").endswith("n.json") and case.getAttribute("line") == "1"
+
+
+def test_json_reports_share_one_versioned_shape(files, capsys):
+    old, new = files("old.yaml", API_OLD), files("new.yaml", API_NEW)
+    shapes = []
+    for command in (["check"], ["diff"], ["changelog"]):
+        _, out, _ = run(capsys, *command, old, new, "--output", "json")
+        data = json.loads(out)
+        assert data["schema_version"] == 1 and data["kind"] == command[0]
+        shapes.append(set(data) - {"from", "to"})
+        assert all({"document", "pointer", "line"} <= set(c) for c in data["changes"])
+    assert shapes[0] == shapes[1] == shapes[2]
+
+
+def test_rules_catalogue_lists_every_rule_a_report_uses(files, capsys):
+    code, out, _ = run(capsys, "rules", "--output", "json")
+    catalogue = {row["id"]: row["level"] for row in json.loads(out)["rules"]}
+    assert code == 0 and len(catalogue) == len(json.loads(out)["rules"])  # no duplicates
+    old, new = files("old.yaml", API_OLD), files("new.yaml", API_NEW)
+    _, out, _ = run(capsys, "diff", old, new, "--output", "json")
+    used = json.loads(out)["changes"]
+    assert used and all(c["rule"] in catalogue for c in used)
+    assert catalogue["response-property-required-attribute-removed"] in ("breaking", "warning")
