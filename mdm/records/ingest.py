@@ -182,6 +182,7 @@ def _ingest_once(
             )
         ):
             existing[sr.source_id] = sr
+    digests = lock_changing_records(session, existing, accepted)
 
     pending_new: list[PendingRecord] = []
     new_meta: list[tuple[int, dict[str, Any], list[Finding]]] = []
@@ -198,7 +199,7 @@ def _ingest_once(
             pending_new.append(PendingRecord(len(pending_new), system.code, sid, values))
             new_meta.append((pos, values, findings))
             continue
-        digest = content_hash(values if active else sr.attributes, active)
+        digest = digests[sid] if active else content_hash(sr.attributes, active)
         res.golden_id = sr.golden_id
         if digest == sr.content_hash:
             res.status = UNCHANGED
@@ -378,6 +379,43 @@ def take_write_lock(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE golden_record SET version = version WHERE 1 = 0"))
+
+
+def lock_changing_records(
+    session: Session,
+    existing: dict[str, SourceRecord],
+    accepted: list[tuple[int, str, dict[str, Any], bool, list[Finding]]],
+) -> dict[str, str]:
+    """Content hashes of the sent values of existing records (source id -> hash), after
+    locking, on PostgreSQL, the records they would change and reading those again.
+
+    Read before a concurrent writer of the same record committed, a record would be
+    compared with its old content: two clients sending the same update would both answer
+    ``updated``. Locked (in id order, so two callers never deadlock) and read again, the
+    second finds the first one's content and answers ``unchanged``. A record that looks
+    unchanged is not locked: answering so is what running before the other writer gives.
+    """
+    digests: dict[str, str] = {}
+    changing: list[int] = []
+    for _, sid, values, active, _ in accepted:
+        sr = existing.get(sid)
+        if sr is None:
+            continue
+        if active:
+            digests[sid] = content_hash(values, True)
+        if not active or digests[sid] != sr.content_hash:
+            changing.append(sr.id)
+    if changing and session.get_bind().dialect.name == "postgresql":
+        changing.sort()
+        for i in range(0, len(changing), 500):
+            session.execute(
+                select(SourceRecord)
+                .where(SourceRecord.id.in_(changing[i : i + 500]))
+                .order_by(SourceRecord.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).all()
+    return digests
 
 
 def lock_golden_records(session: Session, golden_ids: set[str]) -> list[GoldenRecord]:

@@ -146,6 +146,32 @@ def test_two_clients_creating_the_same_source_key_get_created_and_unchanged(
     assert len(golden) == rounds and len(set(golden.values())) == rounds
 
 
+def test_two_clients_sending_the_same_update_get_updated_and_unchanged(
+        app: Any, admin: dict[str, str], sources: list[str]) -> None:
+    rounds = 8
+    with app.test_client() as c:
+        bulk(c, admin, "SAP", [{"source_id": f"U{i}", "attributes": {
+            "name": company(700 + i), "country": "DE"}} for i in range(rounds)])
+    statuses: dict[int, list[str]] = defaultdict(list)
+
+    def client_for(i: int) -> Callable[[Any], None]:
+        def go(client: Any) -> None:
+            r = client.post("/domains/supplier/records", headers=admin, json={
+                "source_system": "SAP", "source_id": f"U{i}",
+                "attributes": {"name": company(700 + i), "country": "DE", "city": "Kiel"}})
+            assert r.status_code == 200, r.json
+            statuses[i].append(r.json["status"])
+        return go
+
+    for i in range(rounds):
+        errors = run_together(client_for(i), client_for(i), app=app)
+        assert not errors, errors
+        # what one after the other gives: the second finds nothing new
+        assert sorted(statuses[i]) == ["unchanged", "updated"], statuses[i]
+        r = app.test_client().get(f"/domains/supplier/records/SAP/U{i}", headers=admin)
+        assert r.json["version"] == 2, r.json
+
+
 def test_a_race_on_one_record_of_a_bulk_request_does_not_reject_the_others(
         app: Any, admin: dict[str, str], sources: list[str]) -> None:
     # Two bulk requests from one system share one new key; the rest differ.
