@@ -39,6 +39,7 @@ class SchemaRule(StrEnum):
     PATTERN_REMOVED = "PATTERN_REMOVED"
     PATTERN_CHANGED = "PATTERN_CHANGED"
     FORMAT_ADDED = "FORMAT_ADDED"
+    FORMAT_WIDTH_ADDED = "FORMAT_WIDTH_ADDED"
     FORMAT_REMOVED = "FORMAT_REMOVED"
     FORMAT_CHANGED = "FORMAT_CHANGED"
     FORMAT_EXTENDED = "FORMAT_EXTENDED"
@@ -223,6 +224,7 @@ SCHEMA_RULES: dict[SchemaRule, tuple[Level, str]] = {
     _R.PATTERN_REMOVED: (I, "the reader no longer requires a pattern"),
     _R.PATTERN_CHANGED: (B, "the reader requires a different pattern"),
     _R.FORMAT_ADDED: (B, "the reader requires a format"),
+    _R.FORMAT_WIDTH_ADDED: (W, "the reader declares a 64-bit number width (int64/double)"),
     _R.FORMAT_REMOVED: (I, "the reader no longer requires a format"),
     _R.FORMAT_CHANGED: (B, "the reader requires a different format"),
     _R.FORMAT_EXTENDED: (I, "the reader's format is a superset of the writer's"),

@@ -126,6 +126,9 @@ def fraction(value: Any) -> Fraction:
     return Fraction(str(value))
 
 
+_WIDE_NUMBER_FORMATS = frozenset({"int64", "double", "float"})
+
+
 def format_change(w: Facts, r: Facts) -> Iterator[Finding]:
     """`format` applies to numbers too (OpenAPI int32/int64), so it is checked for any type."""
     w_value = w.equals.get("format", MISSING)
@@ -135,7 +138,13 @@ def format_change(w: Facts, r: Facts) -> Iterator[Finding]:
     if r_value is MISSING:
         yield Finding(R.FORMAT_REMOVED, ("format",), w_value, r_value)
     elif w_value is MISSING:
-        yield Finding(R.FORMAT_ADDED, ("format",), w_value, r_value)
+        # int64/double/float on a number only name the width JSON numbers already have in
+        # practice (an integer beyond 64 bits is no real client's value): a warning, not a
+        # break. int32 does narrow the range and stays breaking.
+        numeric = r.types is not None and r.types <= {"integer", "number"}
+        wide = numeric and r_value in _WIDE_NUMBER_FORMATS
+        rule = R.FORMAT_WIDTH_ADDED if wide else R.FORMAT_ADDED
+        yield Finding(rule, ("format",), w_value, r_value)
     elif (w_value, r_value) in FORMAT_WIDENINGS:
         yield Finding(R.FORMAT_EXTENDED, ("format",), w_value, r_value)
     else:

@@ -307,3 +307,32 @@ def test_external_payload_reference_is_not_comparable_not_invalid():
     found, _ = changes(old, new)
     assert "payload-not-comparable" in found
     assert {"message-content-type-changed", "channel-added"} <= found
+
+
+# -- 10. int64 on an integer parameter ------------------------------------------------------------
+
+
+def query_param(schema: dict[str, Any]) -> dict[str, Any]:
+    return api_doc(
+        {
+            "/repos": {
+                "get": {
+                    "parameters": [{"name": "per_page", "in": "query", "schema": schema}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        }
+    )
+
+
+def test_int64_added_to_an_integer_parameter_is_a_warning_not_a_break():
+    old = query_param({"type": "integer"})
+    result = check_compatibility(query_param({"type": "integer", "format": "int64"}), [old])
+    assert result.compatible
+    assert [c.level.value for c in result.changes] == ["warning"]
+    int32 = check_compatibility(query_param({"type": "integer", "format": "int32"}), [old])
+    assert not int32.compatible  # a 32-bit range does reject values old clients sent
+    email = check_compatibility(
+        query_param({"type": "string", "format": "email"}), [query_param({"type": "string"})]
+    )
+    assert not email.compatible
