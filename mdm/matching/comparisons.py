@@ -8,6 +8,7 @@ Splink's ``comparison_library``. Comparisons serialise to ``{"type": ..., ...}``
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import date
@@ -307,6 +308,10 @@ class TokenSetAtThresholds(_ThresholdComparison):
     With ``subset=False`` (the default) a name whose words are a strict subset of the
     other's ("acme" vs "acme logistics") is capped below the top fuzzy level, because
     for organisations that is usually a sibling company, not a typo.
+
+    With ``numbers_agree=True`` (street lines) two values whose numbers differ ("Main
+    Street 12" vs "Main Street 93") are "else" however alike their words: one street,
+    two buildings.
     """
 
     type_name = "TokenSetAtThresholds"
@@ -317,13 +322,24 @@ class TokenSetAtThresholds(_ThresholdComparison):
         thresholds: Sequence[float] = (0.95, 0.85, 0.7),
         *,
         subset: bool = False,
+        numbers_agree: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(feature, sorted(thresholds, reverse=True), name=name)
         self.subset = subset
+        self.numbers_agree = numbers_agree
 
     def params(self) -> dict[str, Any]:
-        return {"thresholds": self.thresholds, "subset": self.subset}
+        out: dict[str, Any] = {"thresholds": self.thresholds, "subset": self.subset}
+        if self.numbers_agree:
+            out["numbers_agree"] = True
+        return out
+
+    def _numbers_differ(self, x: str, y: str) -> bool:
+        if not self.numbers_agree:
+            return False
+        nx, ny = _numbers(x), _numbers(y)
+        return bool(nx) and bool(ny) and nx != ny
 
     @property
     def labels(self) -> list[str]:
@@ -335,6 +351,8 @@ class TokenSetAtThresholds(_ThresholdComparison):
             return NULL_LEVEL
         if x == y:
             return 0
+        if self._numbers_differ(x, y):
+            return len(self.thresholds) + 1
         if self.subset:
             sim = fuzz.token_set_ratio(x, y) / 100.0
         else:
@@ -363,8 +381,27 @@ class TokenSetAtThresholds(_ThresholdComparison):
                 cpdist(x, y, scorer=fuzz.ratio, dtype=np.float64, score_cutoff=cutoff),
             ) / 100.0
 
-        return _fuzzy_levels(*self._columns(a, b), similarity,
-                             lambda sim: (sim[:, None] < thresholds).sum(axis=1))
+        xs, ys, null, equal = self._columns(a, b)
+        out = _fuzzy_levels(xs, ys, null, equal, similarity,
+                            lambda sim: (sim[:, None] < thresholds).sum(axis=1))
+        if self.numbers_agree:
+            fuzzy = np.flatnonzero(out > 0)
+            if fuzzy.size:
+                differ = np.fromiter(
+                    (self._numbers_differ(x, y)
+                     for x, y in zip(xs[fuzzy].tolist(), ys[fuzzy].tolist(), strict=True)),
+                    dtype=bool, count=fuzzy.size)
+                out[fuzzy[differ]] = len(self.thresholds) + 1
+        return out
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=262144)
+def _numbers(value: str) -> tuple[str, ...]:
+    """The numbers in a value, in order ("Hauptstr. 5-7" -> ("5", "7"))."""
+    return tuple(_DIGITS.findall(value))
 
 
 @lru_cache(maxsize=65536)

@@ -159,3 +159,21 @@ def test_evidence_requirement_names_real_comparisons_and_levels(test, message):
     data["untrained_auto_merge"] = {"any": [[test]]}
     with pytest.raises(ValueError, match=message):
         MatchSettings.from_dict(data)
+
+
+def test_a_street_with_other_house_numbers_is_another_building():
+    settings = supplier_settings()
+    street = next(c for c in settings.comparisons if c.name == "street")
+    pos = settings.schema.positions["street"]
+
+    def level(x: str, y: str) -> int:
+        a = [None] * len(settings.schema.names)
+        b = list(a)
+        a[pos], b[pos] = x, y
+        scalar = street.level(a, b)
+        assert street.level_array(row_table([a]), row_table([b])).tolist() == [scalar]
+        return scalar
+
+    assert street.labels[level("stationsstraat 146", "stationsstraat 93")] == "else"
+    assert street.labels[level("niittyt 133", "niittytie 133")] != "else"
+    assert street.labels[level("stationsstraat", "stationsstraat 93")] != "else"
