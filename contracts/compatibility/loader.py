@@ -30,6 +30,9 @@ from contracts.errors import (
     UnsupportedFormat,
 )
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ~10x faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 _VALIDATORS = {
@@ -92,7 +95,7 @@ def parse_text(text: str | bytes, source: str | None = None, max_depth: int = MA
 
 def _parse_yaml(text: str, source: str | None, max_depth: int) -> Any:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "invalid syntax"
         raise UnreadableDocument(f"neither JSON nor YAML ({reason})", source=source) from exc
