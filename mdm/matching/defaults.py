@@ -103,8 +103,8 @@ _PARTY_AUTO_MERGE_REQUIRES = {
 # Untrained, a merge also needs: a close name and one agreeing street, contact or
 # identifier; or a nearly identical name in the same postcode (firm names must be
 # distinguishable within one place, as the German commercial code puts it); or a
-# related name at the same street and phone. And never when the addresses disagree
-# (the same brand and website in another city is often a sister company).
+# related name at the same street and phone. And never when any part of the address
+# disagrees (the same brand and website at another address is often a sister company).
 _PARTY_STRONG_EVIDENCE = {
     "any": [
         *(_at_least(("name", "token_set>=0.85"), other) for other in (
@@ -115,8 +115,7 @@ _PARTY_STRONG_EVIDENCE = {
         _at_least(("name", "token_set>=0.7"), ("street", "token_set>=0.9"),
                   ("phone", "exact")),
     ],
-    "unless": [_is(("street", "else"), ("postcode", "else")),
-               _is(("street", "else"), ("city", "else"))],
+    "unless": [_is(("street", "else")), _is(("postcode", "else")), _is(("city", "else"))],
 }
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gen_suppliers import generate
+from gen_suppliers_adversarial import generate as generate_adversarial
 from match_common import pairs_of, prf, print_table
 
 from mdm.matching import DEFAULT_SETTINGS, MatchSettings, ModelParams, Record, match_batch
@@ -27,10 +28,13 @@ from mdm.matching import DEFAULT_SETTINGS, MatchSettings, ModelParams, Record, m
 IDENTIFIERS = ("tax_id", "iban", "duns", "lei")
 
 
-def load(n: int, seed: int, *, identifiers: bool = True,
+GENERATORS = {"gen_suppliers": generate, "adversarial": generate_adversarial}
+
+
+def load(n: int, seed: int, *, identifiers: bool = True, generator: str = "gen_suppliers",
          ) -> tuple[list[Record], dict[str, str], dict[str, str]]:
     records, entity, group = [], {}, {}
-    for r in generate(n, seed):
+    for r in GENERATORS[generator](n, seed):
         attrs = r["attrs"] if identifiers else {
             k: v for k, v in r["attrs"].items() if k not in IDENTIFIERS}
         records.append(Record(r["id"], r["source_system"], attrs))
@@ -59,9 +63,9 @@ def over_merges(predicted: set[frozenset[str]], entity: dict[str, str], group: d
 
 
 def run_ours(n: int, seed: int, workers: int = 2, *, trained: bool = True,
-             identifiers: bool = True) -> dict[str, Any]:
+             identifiers: bool = True, generator: str = "gen_suppliers") -> dict[str, Any]:
     """``trained=False`` scores with the untrained defaults, as a fresh hub does."""
-    records, entity, group = load(n, seed, identifiers=identifiers)
+    records, entity, group = load(n, seed, identifiers=identifiers, generator=generator)
     settings = MatchSettings.from_dict(DEFAULT_SETTINGS["supplier"])
     params = None if trained else ModelParams.defaults(settings)
     t = time.perf_counter()
@@ -79,6 +83,7 @@ def run_ours(n: int, seed: int, workers: int = 2, *, trained: bool = True,
     return {"engine": engine, "records": len(records),
             **prf(predicted, truth_pairs(entity)),
             **over_merges(predicted, entity, group, tax), "seconds": seconds,
+            "review_groups": result.stats["review_groups"],
             "stage_seconds": result.stats["timings_s"],
             "pairs_scored": result.stats["pairs_scored"]}
 
@@ -177,18 +182,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splink", action="store_true", help="also run Splink")
     parser.add_argument("--untrained", action="store_true",
                         help="also score with the untrained default parameters")
+    parser.add_argument("--generator", choices=sorted(GENERATORS), default="gen_suppliers",
+                        help="which generator's records (the engine only; --splink reads "
+                             "gen_suppliers)")
     parser.add_argument("--no-identifiers", action="store_true",
                         help=f"drop {', '.join(IDENTIFIERS)} from every record")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     ids = not args.no_identifiers
-    rows = [run_ours(args.n, args.seed, identifiers=ids)]
+    rows = [run_ours(args.n, args.seed, identifiers=ids, generator=args.generator)]
     if args.untrained:
-        rows.append(run_ours(args.n, args.seed, trained=False, identifiers=ids))
+        rows.append(run_ours(args.n, args.seed, trained=False, identifiers=ids,
+                             generator=args.generator))
     if args.splink:
         rows.append(run_splink(args.n, args.seed))
     print_table(rows, ["engine", "records", "precision", "recall", "f1", "fp", "fn",
-                       "overmerge_group", "overmerge_valid_taxid", "seconds"])
+                       "overmerge_group", "overmerge_valid_taxid", "review_groups", "seconds"])
     return 0
 
 
