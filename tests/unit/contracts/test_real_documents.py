@@ -336,3 +336,35 @@ def test_int64_added_to_an_integer_parameter_is_a_warning_not_a_break():
         query_param({"type": "string", "format": "email"}), [query_param({"type": "string"})]
     )
     assert not email.compatible
+
+
+# -- Confluent's documented JSON Schema behaviour, in our own examples ------------------------
+
+OPEN = {"type": "object", "properties": {"a": STRING}}
+CLOSED = {**OPEN, "additionalProperties": False}
+PARTIAL = {**OPEN, "additionalProperties": STRING}
+
+
+def with_b(schema: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "properties": {**schema["properties"], "b": b}}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "compatible"),
+    [
+        (OPEN, with_b(OPEN, STRING), False),  # a reader adding to an open model: incompatible
+        (CLOSED, with_b(CLOSED, STRING), True),  # closed model: adding an optional one is fine
+        (with_b(CLOSED, STRING), CLOSED, False),  # removing from a closed model
+        (with_b(OPEN, STRING), OPEN, True),  # removing from an open model
+        (PARTIAL, with_b(PARTIAL, STRING), True),  # covered by the partially open model
+        (PARTIAL, with_b(PARTIAL, {"type": "integer"}), False),  # not covered
+        (obj({"n": {"type": "number"}}), obj({"n": {"type": "integer"}}), False),  # narrowed
+        (obj({"n": {"type": "integer"}}), obj({"n": {"type": "number"}}), True),  # widened
+        (CLOSED, {**CLOSED, "required": ["a"]}, False),  # a declared property made required
+        (CLOSED, {**CLOSED, "required": ["zz"]}, True),  # undeclared name: Confluent ignores it
+        (TUPLE, TUPLE, True),  # draft-07 tuple items without $schema
+        (with_ref_sibling({}), with_ref_sibling({"maxLength": 5}), True),  # $ref siblings
+    ],
+)
+def test_confluent_agreement_backward(old, new, compatible):
+    assert check_compatibility(new, [old], "BACKWARD", confluent=True).compatible is compatible
