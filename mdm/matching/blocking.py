@@ -112,18 +112,29 @@ class KeyPart:
 
 @dataclass
 class BlockingRule:
+    """A named conjunction of key parts; ``max_block_size``/``window``, when set, bound
+    this rule's blocks more tightly than the settings do (a broad typo-tolerant key)."""
+
     name: str
     parts: list[KeyPart]
+    max_block_size: int | None = None
+    window: int | None = None
     _compiled: list[tuple[tuple[int, ...], Callable[..., str | None] | None, tuple[Any, ...]]] = (
         field(default_factory=list, repr=False, compare=False)
     )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BlockingRule:
-        return cls(data["name"], [KeyPart.parse(p) for p in data["keys"]])
+        return cls(data["name"], [KeyPart.parse(p) for p in data["keys"]],
+                   data.get("max_block_size"), data.get("window"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "keys": [p.to_dict() for p in self.parts]}
+        out: dict[str, Any] = {"name": self.name, "keys": [p.to_dict() for p in self.parts]}
+        if self.max_block_size is not None:
+            out["max_block_size"] = self.max_block_size
+        if self.window is not None:
+            out["window"] = self.window
+        return out
 
     @property
     def features(self) -> set[str]:
@@ -160,11 +171,13 @@ class BlockingRule:
         return "\x1f".join(pieces)
 
 
-def block_on(*parts: str | Sequence[Any], name: str | None = None) -> dict[str, Any]:
+def block_on(*parts: str | Sequence[Any], name: str | None = None,
+             max_block_size: int | None = None, window: int | None = None) -> dict[str, Any]:
     """Declare a blocking rule as settings data, Splink style.
 
     ``block_on("tax_id")``, ``block_on("country", ("name", "first_token"))``,
-    ``block_on("postcode", ("name", "prefix", 3))``.
+    ``block_on("postcode", ("name", "prefix", 3))``; ``max_block_size`` and ``window``
+    override the settings' for this rule only.
     """
     key_parts = [KeyPart.parse(p) for p in parts]
     if name is None:
@@ -173,7 +186,12 @@ def block_on(*parts: str | Sequence[Any], name: str | None = None) -> dict[str, 
             + "".join(f":{a}" for a in p.args)
             for p in key_parts
         )
-    return {"name": name, "keys": [p.to_dict() for p in key_parts]}
+    out: dict[str, Any] = {"name": name, "keys": [p.to_dict() for p in key_parts]}
+    if max_block_size is not None:
+        out["max_block_size"] = max_block_size
+    if window is not None:
+        out["window"] = window
+    return out
 
 
 def blocking_keys(record: PreparedRecord, rules: Sequence[BlockingRule]) -> list[str]:

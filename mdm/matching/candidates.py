@@ -69,6 +69,9 @@ class BlockIndex:
         self.link_type = link_type
         self.max_block_size = max_block_size
         self.window = window
+        # A rule may bound its own blocks more tightly (broad typo-tolerant keys).
+        self.rule_max = [rule.max_block_size or max_block_size for rule in self.rules]
+        self.rule_window = [rule.window or window for rule in self.rules]
         if hashes is not None:  # computed where the rows were (``key_hashes``)
             if hashes.shape != (len(self.rules), self.n):
                 raise ValueError("hashes must be (rules x rows)")
@@ -97,7 +100,7 @@ class BlockIndex:
         for r, (order, _, sizes) in enumerate(self._runs):
             if order.size:
                 self.position[r, order] = np.arange(order.size, dtype=np.int32)
-                self.windowed[r, order] = np.repeat(sizes > self.max_block_size, sizes)
+                self.windowed[r, order] = np.repeat(sizes > self.rule_max[r], sizes)
 
     def _rule_runs(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows sorted into blocks for rule r: (order, block starts, block sizes)."""
@@ -124,15 +127,15 @@ class BlockIndex:
         windowed = same & self.windowed[q, left]
         if windowed.any():
             gap = np.abs(self.position[q, left].astype(np.int64) - self.position[q, right])
-            same &= ~windowed | (gap <= self.window)
+            same &= ~windowed | (gap <= self.rule_window[q])
         return same
 
     def count_pairs(self, r: int) -> int:
         """Pairs rule r generates before de-duplication against earlier rules."""
         _, _, sizes = self._rule_runs(r)
-        small = sizes[sizes <= self.max_block_size]
-        big = sizes[sizes > self.max_block_size]
-        return int((small * (small - 1) // 2).sum() + (big * self.window).sum())
+        small = sizes[sizes <= self.rule_max[r]]
+        big = sizes[sizes > self.rule_max[r]]
+        return int((small * (small - 1) // 2).sum() + (big * self.rule_window[r]).sum())
 
     def pairs(self, chunk_rows: int = 200_000) -> Iterator[PairChunk]:
         """Every candidate pair exactly once, in chunks of about ``chunk_rows`` rows."""
@@ -172,8 +175,8 @@ class BlockIndex:
         )
         ends = np.repeat(starts + sizes, sizes)
         after = ends - pos - 1
-        huge = np.repeat(sizes > self.max_block_size, sizes)
-        after = np.where(huge, np.minimum(after, self.window), after)
+        huge = np.repeat(sizes > self.rule_max[r], sizes)
+        after = np.where(huge, np.minimum(after, self.rule_window[r]), after)
         total = int(after.sum())
         if total == 0:
             return None

@@ -119,6 +119,9 @@ _PARTY_STRONG_EVIDENCE = {
 }
 
 
+_TYPO_BLOCKS: dict[str, Any] = {"max_block_size": 20, "window": 3}
+
+
 def _party(version: str) -> dict[str, Any]:
     """Suppliers and customers: organisations identified by name, tax id and address."""
     return {
@@ -171,12 +174,15 @@ def _party(version: str) -> dict[str, Any]:
             # most distinctive words; the start of the first word within the city; the
             # start and the end (a stray or wrong first letter) of the first word. No
             # country in them: a pair in two countries is refused by a rule anyway.
-            block_on(("street", "digits"), ("name", "word_prefix", 3, "first")),
-            block_on(("street", "digits"), ("street", "word_prefix", 3, "longest")),
-            block_on(("name", "longest_tokens", 2)),
-            block_on("city", ("name", "word_prefix", 4, "first")),
-            block_on(("name", "word_prefix", 4, "first")),
-            block_on(("name", "word_suffix", 4, "first")),
+            # Their blocks are bounded tightly (all pairs up to 20 records, else the 3
+            # nearest names): the extra pairs per record stay constant as the domain grows.
+            block_on(("street", "digits"), ("name", "word_prefix", 3, "first"), **_TYPO_BLOCKS),
+            block_on(("street", "digits"), ("street", "word_prefix", 3, "longest"),
+                     **_TYPO_BLOCKS),
+            block_on(("name", "longest_tokens", 2), **_TYPO_BLOCKS),
+            block_on("city", ("name", "word_prefix", 4, "first"), **_TYPO_BLOCKS),
+            block_on(("name", "word_prefix", 4, "first"), **_TYPO_BLOCKS),
+            block_on(("name", "word_suffix", 4, "first"), **_TYPO_BLOCKS),
         ],
         "rules": [
             _rule("same_valid_tax_id", "match",

@@ -81,9 +81,11 @@ def test_an_unknown_word_pick_is_refused():
 
 
 def _reference(rows, rules, max_block: int, window: int, sort: int) -> set[tuple[int, int]]:
-    """Brute force over every rule: same key, and within the window in a huge block."""
+    """Brute force over every rule: same key, and within the window in a huge block
+    (the rule's own bounds where it has them)."""
     out: set[tuple[int, int]] = set()
     for rule in rules:
+        rule_max, rule_window = rule.max_block_size or max_block, rule.window or window
         blocks: dict[str, list[int]] = {}
         for i, row in enumerate(rows):
             key = rule.key(row)
@@ -92,7 +94,7 @@ def _reference(rows, rules, max_block: int, window: int, sort: int) -> set[tuple
         for members in blocks.values():
             members.sort(key=lambda i: (rows[i][sort] or "", i))
             for x, y in itertools.combinations(range(len(members)), 2):
-                if len(members) <= max_block or y - x <= window:
+                if len(members) <= rule_max or y - x <= rule_window:
                     out.add(tuple(sorted((members[x], members[y]))))
     return out
 
@@ -113,17 +115,20 @@ def test_default_supplier_rules_give_exactly_the_blocked_pairs_once(seed):
         records.append(Record(str(i), "A", {k: v for k, v in attrs.items() if v}))
     settings = _settings()
     settings.max_block_size = 30
-    settings.window = 3
+    settings.window = 5
+    assert {(r.max_block_size, r.window) for r in settings.blocking} == {(None, None), (20, 3)}
     rows = [settings.prepare(r).values for r in records]
     produced = _batch_pairs(settings, rows)
     assert len(produced) == len(set(produced)), "a pair was produced twice"
-    expected = _reference(rows, settings.blocking, 30, 3,
+    expected = _reference(rows, settings.blocking, 30, 5,
                           settings.schema.positions[settings.window_sort])
     assert set(produced) == expected
 
 
 def test_typo_rules_are_plain_settings_data():
-    rule = block_on(("name", "word_suffix", 4, "first"))
+    rule = block_on(("name", "word_suffix", 4, "first"), max_block_size=20, window=3)
     assert rule == {"name": "name:word_suffix:4:first",
-                    "keys": [{"feature": "name", "transform": "word_suffix", "args": [4, "first"]}]}
+                    "keys": [{"feature": "name", "transform": "word_suffix", "args": [4, "first"]}],
+                    "max_block_size": 20, "window": 3}
     assert BlockingRule.from_dict(rule).to_dict() == rule
+    assert "max_block_size" not in block_on("tax_id")
