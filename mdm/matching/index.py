@@ -2,8 +2,9 @@
 
 Every active source record of a matched domain has its blocking keys in
 ``match_blocking_key`` and its normalised row in ``match_prepared``. A candidate lookup
-reads at most ``cap`` records per key, then every active member of those records'
-golden records (the engine needs whole clusters to refuse chained merges).
+reads at most ``cap`` records per key (fewer for a rule that bounds its blocks), then
+every active member of those records' golden records (the engine needs whole clusters
+to refuse chained merges).
 """
 from __future__ import annotations
 
@@ -41,6 +42,16 @@ def record_id(key: str) -> int:
 
 def keys_of(settings: MatchSettings, prepared: PreparedRecord) -> list[str]:
     return list(dict.fromkeys(k[:KEY_LENGTH] for k in settings.blocking_keys(prepared)))
+
+
+def key_cap(settings: MatchSettings, key: str, cap: int = CANDIDATES_PER_KEY) -> int:
+    """Records to read for ``key``: ``cap``, or fewer when its rule bounds its blocks (a
+    broad typo-tolerant key would otherwise bring ``cap`` mostly unrelated records)."""
+    owner = max((rule for rule in settings.blocking if key.startswith(f"{rule.name}:")),
+                key=lambda rule: len(rule.name), default=None)
+    if owner is None or owner.max_block_size is None:
+        return cap
+    return min(cap, owner.max_block_size)
 
 
 @dataclass
@@ -108,8 +119,9 @@ def lookup(session: Session, domain: str, keys: Iterable[str],
     wanted = list(dict.fromkeys(keys))
     found: dict[str, list[int]] = {}
     for chunk in chunks(wanted, _KEYS_PER_QUERY):
-        params: dict[str, Any] = {"domain": domain, "cap": cap}
+        params: dict[str, Any] = {"domain": domain}
         params.update({f"k{i}": key for i, key in enumerate(chunk)})
+        params.update({f"c{i}": cap for i in range(len(chunk))})
         for key, sr_id in session.execute(_lookup_statement(len(chunk)), params).all():
             found.setdefault(key, []).append(sr_id)
     return found
@@ -130,7 +142,7 @@ def _lookup_statement(n: int) -> Any:
         parts = [
             f"SELECT key, source_record_id FROM (SELECT key, source_record_id FROM {table} "
             f"WHERE domain = :domain AND key = :k{i} ORDER BY source_record_id DESC "
-            f"LIMIT :cap) AS t{i}"
+            f"LIMIT :c{i}) AS t{i}"
             for i in range(n)
         ]
         stmt = _LOOKUPS[n] = text(" UNION ALL ".join(parts)).columns(
@@ -151,8 +163,9 @@ def candidates(session: Session, domain: str, settings: MatchSettings, keys: Ite
     heads: dict[int, tuple[str, str, str]] = {}
     stored: dict[int, tuple[str, str, list[Any]]] = {}
     for chunk in chunks(wanted, _KEYS_PER_QUERY):
-        params: dict[str, Any] = {"domain": domain, "cap": cap}
+        params: dict[str, Any] = {"domain": domain}
         params.update({f"k{i}": key for i, key in enumerate(chunk)})
+        params.update({f"c{i}": key_cap(settings, key, cap) for i, key in enumerate(chunk)})
         seen: set[tuple[str, int]] = set()
         for row in session.execute(_candidates_statement(len(chunk)), params):
             key, sr_id, golden_id, code, digest, version, stored_digest, features = row
@@ -185,7 +198,7 @@ def _candidates_statement(n: int) -> Any:
         hits = " UNION ALL ".join(
             f"SELECT key, source_record_id FROM (SELECT key, source_record_id FROM {table} "
             f"WHERE domain = :domain AND key = :k{i} ORDER BY source_record_id DESC "
-            f"LIMIT :cap) AS t{i}"
+            f"LIMIT :c{i}) AS t{i}"
             for i in range(n)
         )
         # Joined from the (few) golden ids outwards, so both databases probe the

@@ -34,6 +34,11 @@ from mdm.matching import DEFAULT_SETTINGS, MatchSettings, Record
 from mdm.matching.candidates import BlockIndex
 from mdm.matching.index import CANDIDATES_PER_KEY
 
+try:
+    from mdm.matching.index import key_cap
+except ImportError:  # measuring a hub from before per-rule block bounds
+    key_cap = None
+
 REMOVED = ("tax_id", "website", "phone", "postal_code")
 GENERATORS = {"gen_suppliers": gen_suppliers.generate,
               "gen_suppliers_adversarial": gen_suppliers_adversarial.generate}
@@ -76,17 +81,23 @@ def batch_pairs(settings: MatchSettings, rows: list[tuple[Any, ...]],
     return found, total
 
 
-def incremental_pairs(keys: Iterable[list[str]], n: int,
-                      cap: int = CANDIDATES_PER_KEY) -> tuple[set[int], int]:
+def incremental_pairs(settings: MatchSettings, keys: Iterable[list[str]],
+                      n: int) -> tuple[set[int], int]:
     """Pairs (earlier, new) the index lookup returns, records arriving in order."""
     holders: dict[str, list[int]] = defaultdict(list)
     found: set[int] = set()
     for i, record_keys in enumerate(keys):
         for key in record_keys:
             held = holders[key]
-            found.update(j * n + i for j in held[-cap:])
+            found.update(j * n + i for j in held[-_cap(settings, key):])
             held.append(i)
     return found, len(found)
+
+
+def _cap(settings: MatchSettings, key: str) -> int:
+    if key_cap is None:  # a hub from before per-rule bounds: one cap for every key
+        return CANDIDATES_PER_KEY
+    return key_cap(settings, key, CANDIDATES_PER_KEY)
 
 
 def measure(generator: str, n: int, seed: int) -> dict[str, Any]:
@@ -99,8 +110,8 @@ def measure(generator: str, n: int, seed: int) -> dict[str, Any]:
     batch, batch_total = batch_pairs(settings, rows, [r.source_system for r in records])
     block_seconds = time.perf_counter() - t
     # The hub's index truncates keys to the column width; recall is unaffected.
-    inc, inc_total = incremental_pairs((list(dict.fromkeys(settings.blocking_keys(p)))
-                                        for p in prepared), len(rows))
+    inc, inc_total = incremental_pairs(settings, (list(dict.fromkeys(
+        settings.blocking_keys(p))) for p in prepared), len(rows))
     return {"generator": generator, "records": len(rows), "true_pairs": len(truth),
             "batch_recall": len(truth & batch) / len(truth),
             "batch_pairs_per_record": batch_total / len(rows),

@@ -10,7 +10,7 @@ import pytest
 from mdm.matching import DEFAULT_SETTINGS, MatchSettings, Record
 from mdm.matching.blocking import TRANSFORMS, BlockingRule, block_on
 from mdm.matching.candidates import BlockIndex
-from mdm.matching.index import keys_of
+from mdm.matching.index import key_cap, keys_of
 
 # Pairs from the issue: no identifier, website, phone or postcode in common.
 TYPO_PAIRS = [
@@ -132,3 +132,15 @@ def test_typo_rules_are_plain_settings_data():
                     "max_block_size": 20, "window": 3}
     assert BlockingRule.from_dict(rule).to_dict() == rule
     assert "max_block_size" not in block_on("tax_id")
+
+
+def test_the_index_reads_fewer_records_for_a_key_of_a_bounded_rule():
+    settings = _settings()
+    prepared = settings.prepare(Record("1", "SAP", {"name": "Radiance Group", "country": "DE",
+                                                    "tax_id": "DE136695976"}))
+    caps = {key.split(":", 1)[0]: key_cap(settings, key, 50)
+            for key in keys_of(settings, prepared)}
+    assert caps["tax_id"] == 50
+    assert caps["country+name"] == 50
+    assert caps["name"] == 20  # the typo keys: longest words, first-word prefix and suffix
+    assert key_cap(settings, "name:word_suffix:4:first:ance", 10) == 10
