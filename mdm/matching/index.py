@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, column, delete, insert, select, text
+from sqlalchemy import JSON, Integer, String, column, delete, select, text
 from sqlalchemy.orm import Session
 
+from mdm.db import bulk_insert
 from mdm.matching.models import KEY_LENGTH, MatchBlockingKey, MatchParams, MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
@@ -67,7 +68,7 @@ class Member:
 
 def write(session: Session, domain: str, settings: MatchSettings,
           rows: Sequence[tuple[int, str, PreparedRecord]], *, replace: bool = False) -> None:
-    """Index ``(source_record_id, content_hash, prepared)`` rows (Core bulk inserts)."""
+    """Index ``(source_record_id, content_hash, prepared)`` rows (bulk inserts)."""
     if not rows:
         return
     if replace:
@@ -80,9 +81,9 @@ def write(session: Session, domain: str, settings: MatchSettings,
         prepared.append({"source_record_id": sr_id, "domain": domain,
                          "settings_version": settings.version, "content_hash": digest,
                          "features": list(prep.values)})
-    if keys:
-        session.execute(insert(MatchBlockingKey.__table__), keys)
-    session.execute(insert(MatchPrepared.__table__), prepared)
+    # COPY on PostgreSQL: a batch match indexes every record of a domain at once.
+    bulk_insert(session, MatchBlockingKey.__table__, keys)
+    bulk_insert(session, MatchPrepared.__table__, prepared)
 
 
 def forget(session: Session, source_record_ids: Sequence[int]) -> None:
