@@ -180,7 +180,9 @@ def _load(path: str, fmt: str, draft: str | None = None) -> Contract:
 
 def _read(path: str, fmt: str, draft: str | None = None) -> tuple[Contract, Source]:
     text = read_text(path)
-    contract = load_contract(text, fmt, source=path, draft=draft, max_depth=FILE_MAX_DEPTH)
+    contract = load_contract(
+        text, fmt, source=path, draft=draft, max_depth=FILE_MAX_DEPTH, bounded_numbers=False
+    )
     return contract, Source(path, contract.document, text)
 
 

@@ -74,8 +74,18 @@ MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 2_000_000
 
 
-def parse_text(text: str | bytes, source: str | None = None, max_depth: int = MAX_DEPTH) -> Any:
-    """JSON first (fast, exact numbers), then YAML (a superset for our purposes)."""
+def parse_text(
+    text: str | bytes,
+    source: str | None = None,
+    max_depth: int = MAX_DEPTH,
+    *,
+    bounded_numbers: bool = True,
+) -> Any:
+    """JSON first (fast, exact numbers), then YAML (a superset for our purposes).
+
+    `bounded_numbers` refuses integers beyond 64 bits (what a stored contract may hold); files
+    read by the CLI may carry them (e.g. `maximum: 18446744073709551615` for a uint64).
+    """
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -89,7 +99,7 @@ def parse_text(text: str | bytes, source: str | None = None, max_depth: int = MA
         raise UnreadableDocument(f"nested deeper than {max_depth} levels", source=source) from exc
     except ValueError:  # not JSON (or a number beyond Python's digit limit): try YAML
         data = _parse_yaml(text, source, max_depth)
-    _check_tree(data, source, max_depth)
+    _check_tree(data, source, max_depth, bounded_numbers)
     return data
 
 
@@ -108,7 +118,9 @@ def _parse_yaml(text: str, source: str | None, max_depth: int) -> Any:
     return data
 
 
-def _check_tree(data: Any, source: str | None, max_depth: int = MAX_DEPTH) -> None:
+def _check_tree(
+    data: Any, source: str | None, max_depth: int = MAX_DEPTH, bounded_numbers: bool = True
+) -> None:
     """Depth, NUL characters, number sizes and alias expansion, without recursion.
 
     A node shared through YAML aliases is walked again only when met deeper than before, so
@@ -144,7 +156,7 @@ def _check_tree(data: Any, source: str | None, max_depth: int = MAX_DEPTH) -> No
                 stack.append((child, depth + 1))
             elif isinstance(child, str) and "\x00" in child:
                 raise UnreadableDocument("contains a NUL (U+0000) character", source=source)
-            elif isinstance(child, int) and not -(2**63) <= child < 2**63:
+            elif bounded_numbers and isinstance(child, int) and not -(2**63) <= child < 2**63:
                 raise UnreadableDocument("a number beyond 64 bits", source=source)
     if shared and _expanded_size(data) > MAX_EXPANDED_NODES:
         raise UnreadableDocument(
@@ -191,6 +203,7 @@ def load_contract(
     *,
     draft: Dialect | str | None = None,
     max_depth: int = MAX_DEPTH,
+    bounded_numbers: bool = True,
 ) -> Contract:
     """Parse (if text), detect the format (if "auto") and validate a contract document.
 
@@ -200,7 +213,11 @@ def load_contract(
     if isinstance(data, Contract):
         return data
     default = _draft(draft, source)
-    document = parse_text(data, source, max_depth) if isinstance(data, str | bytes) else data
+    document = (
+        parse_text(data, source, max_depth, bounded_numbers=bounded_numbers)
+        if isinstance(data, str | bytes)
+        else data
+    )
     chosen = detect_format(document) if fmt in (None, "auto") else Format(fmt)
     if chosen is Format.JSONSCHEMA:
         contract = _load_jsonschema(document, source, default)

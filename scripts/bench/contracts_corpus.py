@@ -120,8 +120,11 @@ def main() -> int:
         codes = Counter(code for _, code, _, _, _ in results)
         spurious = [(p, n) for p, code, n, _, _ in results if code == 0 and n]
         internal = [(p, m) for p, code, _, _, m in results if "internal error" in m]
-        refused = Counter(m.split(": ", 2)[-1][:80] for _, code, _, _, m in results if code == 2
-                          and "internal error" not in m)
+        refused = Counter(
+            m.removeprefix("contracts: error: ").split(": ", 1)[-1][:100]
+            for _, code, _, _, m in results
+            if code == 2 and "internal error" not in m
+        )
         times = [t for _, code, _, t, _ in results if code >= 0]
         rel = {str(p): str(Path(p).relative_to(root)) for p in paths}
         print(f"wall {wall:.0f} s with {args.workers} worker(s)")

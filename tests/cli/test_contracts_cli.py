@@ -431,3 +431,9 @@ def test_rules_catalogue_lists_every_rule_a_report_uses(files, capsys):
     used = json.loads(out)["changes"]
     assert used and all(c["rule"] in catalogue for c in used)
     assert catalogue["response-property-required-attribute-removed"] in ("breaking", "warning")
+
+
+def test_files_may_hold_integers_beyond_64_bits(files, capsys):
+    uint64 = {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}
+    code, out, _ = run(capsys, "diff", files("o.json", uint64), files("n.json", uint64))
+    assert code == 0 and "0 breaking" in out
