@@ -212,7 +212,8 @@ def sources_list() -> None:
     show_default=True,
     help="How new records are matched: incremental (each chunk as it loads), batch "
     "(load, then match the whole domain once), off (later, with 'mdm match'), auto "
-    "(batch when the file is at least as large as the domain, incremental otherwise).",
+    "(batch when the file has at least 1,000 rows and a third as many as the domain "
+    "holds, incremental otherwise).",
 )
 @click.option(
     "--chunk-size",
@@ -244,9 +245,10 @@ def load(
     rows (a rejected record, more cells than the header) are reported with their line
     number and skipped; the others load in transactions of --chunk-size records.
 
-    Initial load: by default (--match auto) a file at least as large as what the domain
-    holds, such as a first load, is loaded with matching deferred and then matched in one
-    batch ('mdm match'), which trains the model on the data and is much faster than
+    Initial load: by default (--match auto) a file that is large next to what the domain
+    holds (1,000 rows or more, and at least a third of the domain's records), such as each
+    system's file of a first load, is loaded with matching deferred and then matched in
+    one batch ('mdm match'), which trains the model on the data and costs less than
     matching record by record; smaller files are matched as they load.
 
     The summary gives records/s, created/updated/unchanged/rejected, the quality findings
@@ -338,17 +340,9 @@ def load_summary_lines(summary: loading.LoadSummary) -> list[str]:
     return lines
 
 
-def _flat(errors: dict[str, Any]) -> str:
-    parts = []
-    for field, reasons in errors.items():
-        text = "; ".join(reasons) if isinstance(reasons, list) else str(reasons)
-        parts.append(f"{field}: {text}")
-    return ", ".join(parts)
-
-
 def _describe(exc: MdmError) -> str:
     if exc.errors:
-        return f"{exc.message} ({_flat(exc.errors)})"
+        return f"{exc.message} ({loading.flat_errors(exc.errors)})"
     return exc.message
 
 
