@@ -72,6 +72,8 @@ MAX_DEPTH = 64
 # (an "alias bomb"). Every consumer of the parsed tree that does not memoise by identity
 # would walk them all, so documents expanding beyond this many containers are refused.
 MAX_EXPANDED_NODES = 2_000_000
+# Depth bounds at least this large are left to the JSON decoder's recursion limit.
+_DECODER_DEPTH = 1000
 
 
 def parse_text(
@@ -99,6 +101,12 @@ def parse_text(
         raise UnreadableDocument(f"nested deeper than {max_depth} levels", source=source) from exc
     except ValueError:  # not JSON (or a number beyond Python's digit limit): try YAML
         data = _parse_yaml(text, source, max_depth)
+    else:
+        if not bounded_numbers and max_depth >= _DECODER_DEPTH and "\\u0000" not in text:
+            # JSON has no aliases, a NUL can only come from a \u0000 escape, numbers may be
+            # any size here and the decoder's own recursion limit bounds the depth: nothing
+            # left to walk for (seconds saved on a 50 MB description).
+            return data
     _check_tree(data, source, max_depth, bounded_numbers)
     return data
 
