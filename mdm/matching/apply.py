@@ -1,7 +1,13 @@
 """Applying a batch re-match: merges, splits and review tasks, in bulk.
 
-``apply_plan`` is what ``mdm match DOMAIN`` runs. Per chunk of proposals it locks the
-golden records involved, replays the merges (or splits) in memory in plan order, exactly
+``apply_plan`` is what ``mdm match DOMAIN`` runs. Splits go first, then merges: a merge
+joins the golden records that hold the proposed cluster's records once the splits are
+done (not the golden records the batch read: an incrementally built golden record can
+hold records the batch puts elsewhere), and a merge whose union would break a hard rule
+(``MatchEngine.conflict`` over every pair across the golden records joined: different
+valid tax ids, different countries) is refused and reported under ``refused``. Per chunk
+of proposals it locks the golden records involved, replays the splits (or merges) in
+memory in plan order, exactly
 as stewardship's ``merge``/``unmerge`` would one at a time (survivor rule, version
 numbers, snapshots, held four-eyes changes, lineage, settled review tasks), and then
 writes the outcome set-based: record moves and golden updates as executemany, history,
@@ -194,16 +200,71 @@ def _person_reason(operation_id: str) -> str:
     return f"merge operation {operation_id} was made by a person"
 
 
+def record_goldens(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """Record key -> the golden record that holds it now."""
+    out: dict[str, str] = {}
+    for part in index.chunks(sorted({index.record_id(k) for k in keys}), 500):
+        for sr_id, golden_id in session.execute(
+            select(SourceRecord.id, SourceRecord.golden_id).where(SourceRecord.id.in_(part))
+        ):
+            out[index.record_key(sr_id)] = golden_id
+    return out
+
+
+def union_conflict(engine: MatchEngine, sides: list[list[PreparedRecord]]) -> str | None:
+    """Why records of these golden records must never share one, or None: the engine's
+    conflict (its hard rules) over every pair across two sides."""
+    for k, side in enumerate(sides):
+        for other in sides[k + 1:]:
+            for x in side:
+                for y in other:
+                    why = engine.conflict(x.values, y.values)
+                    if why:
+                        return f"{x.id} and {y.id} must not share a golden record ({why})"
+    return None
+
+
+def _union_problem(engine: MatchEngine, goldens: list[str],
+                   members: dict[str, list[tuple[int, bool]]],
+                   prepared: dict[str, PreparedRecord]) -> str | None:
+    sides = [[prepared[key] for s, active in sorted(members.get(g, ()))
+              if active and (key := index.record_key(s)) in prepared] for g in goldens]
+    return union_conflict(engine, sides)
+
+
+def _refused(goldens: list[str], proposal: dict[str, Any], problem: str) -> dict[str, Any]:
+    return {"golden_ids": goldens, "records": proposal["records"][:STORED_RECORDS],
+            "reason": problem}
+
+
 # --- one at a time (the reference) ------------------------------------------------------------
 
 def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: RequestContext,
                progress: Progress | None = None) -> dict[str, Any]:
     """Apply ``plan`` one proposal at a time through stewardship's use cases."""
     engine = engine_for(plan.settings, plan.params)
-    merged, failed = 0, []
+    split, held = _apply_splits_each(session, registry, plan, ctx, progress)
+    merged, failed, refused = 0, [], []
     for n, proposal in enumerate(plan.diff.merges, start=1):
-        goldens = sorted(set(stewardship.survivors(session, proposal["from_clusters"]).values()))
+        where = record_goldens(session, proposal["records"])
+        goldens = sorted(set(stewardship.survivors(session, set(where.values())).values()))
         if len(goldens) < 2:
+            continue
+        members = _members(session, goldens)
+        # a steward's not-a-match first (its message says how to lift it), as in bulk
+        blocking = _not_a_match(session, plan.domain, [
+            *goldens, *(index.record_key(s) for m in members.values() for s, _ in m)])
+        problem = _merge_problem(
+            list(session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(goldens)))),
+            goldens, members, blocking)
+        if problem:
+            failed.append({"golden_ids": goldens, "error": problem})
+            continue
+        union = _prepared(session, plan.settings, (index.record_key(s) for m in members.values()
+                                                   for s, active in m if active))
+        problem = _union_problem(engine, goldens, members, union)
+        if problem:
+            refused.append(_refused(goldens, proposal, problem))
             continue
         prepared = _prepared(session, plan.settings, _proposal_keys(proposal))
         explanation = merge_explanation(engine, proposal, plan.current, prepared)
@@ -219,7 +280,6 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
             failed.append({"golden_ids": goldens, "error": exc.message})
         if progress:
             progress("apply merges", n, len(plan.diff.merges))
-    split, held = _apply_splits_each(session, registry, plan, ctx, progress)
     tasks = opened = 0
     for group in plan.review:
         goldens = sorted(set(stewardship.survivors(
@@ -237,8 +297,8 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
         tasks += 1
         opened += before is None
     session.commit()
-    return {"merged": merged, "failed": failed, "split": split, "splits_held": held,
-            "review_tasks": tasks, "review_tasks_opened": opened}
+    return {"merged": merged, "failed": failed, "refused": refused, "split": split,
+            "splits_held": held, "review_tasks": tasks, "review_tasks_opened": opened}
 
 
 def _apply_splits_each(session: Session, registry: DomainRegistry, plan: Plan,
@@ -317,19 +377,20 @@ def apply_plan(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
     """Apply ``plan`` in bulk; the same rows ``apply_each`` writes, one transaction per chunk."""
     definition = registry.get(plan.domain)
     engine = engine_for(plan.settings, plan.params)
-    merged, failed = 0, []
+    split, held = _apply_splits(session, definition, plan, ctx, chunk, progress)
+    merged, failed, refused = 0, [], []
     merges = plan.diff.merges
     for start in range(0, len(merges), chunk):
-        done, errors = _merge_chunk(session, definition, plan, ctx, engine,
-                                    merges[start : start + chunk])
+        done, errors, refusals = _merge_chunk(session, definition, plan, ctx, engine,
+                                              merges[start : start + chunk])
         merged += done
         failed.extend(errors)
+        refused.extend(refusals)
         if progress:
             progress("apply merges", min(start + chunk, len(merges)), len(merges))
-    split, held = _apply_splits(session, definition, plan, ctx, chunk, progress)
     tasks, opened = _open_review_tasks(session, plan, ctx, chunk, progress)
-    return {"merged": merged, "failed": failed, "split": split, "splits_held": held,
-            "review_tasks": tasks, "review_tasks_opened": opened}
+    return {"merged": merged, "failed": failed, "refused": refused, "split": split,
+            "splits_held": held, "review_tasks": tasks, "review_tasks_opened": opened}
 
 
 def _load_goldens(session: Session, batch: _Batch, ids: Iterable[str]) -> None:
@@ -394,7 +455,8 @@ def _not_a_match(session: Session, domain: str, keys: list[str]) -> dict[str, li
 
 def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
                  ctx: RequestContext, engine: MatchEngine,
-                 proposals: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+                 proposals: list[dict[str, Any]]
+                 ) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
     batch = _Batch()
     into: dict[str, str] = {}  # merged in this chunk: victim -> survivor
 
@@ -403,7 +465,8 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
             gid = into[gid]
         return gid
 
-    start = stewardship.survivors(session, {g for p in proposals for g in p["from_clusters"]})
+    where = record_goldens(session, (r for p in proposals for r in p["records"]))
+    start = stewardship.survivors(session, set(where.values()))
     involved = set(start.values())
     _load_goldens(session, batch, involved)
     known = KnownRequests(session, involved)
@@ -419,10 +482,12 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
             tasks_of[g].append(t)
     prepared = _prepared(session, plan.settings,
                          {k for p in proposals for k in _proposal_keys(p)})
+    union = _prepared(session, plan.settings, (index.record_key(s) for m in members.values()
+                                               for s, active in m if active))
 
-    merged, failed = 0, []
+    merged, failed, refused = 0, [], []
     for proposal in proposals:
-        goldens = sorted({resolve(start[g]) for g in proposal["from_clusters"]})
+        goldens = sorted({resolve(start[where[r]]) for r in proposal["records"] if r in where})
         if len(goldens) < 2:
             continue
         records = [batch.goldens[g] for g in goldens]
@@ -430,6 +495,10 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
         problem = _merge_problem(records, goldens, members, blocking)
         if problem:
             failed.append({"golden_ids": goldens, "error": problem})
+            continue
+        problem = _union_problem(engine, goldens, members, union)
+        if problem:
+            refused.append(_refused(goldens, proposal, problem))
             continue
         explanation = merge_explanation(engine, proposal, plan.current, prepared)
         batch.decisions.append(_decision_row(plan, ctx, survivor.id, goldens, explanation))
@@ -443,7 +512,7 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
     _write(session, batch)
     session.commit()
     session.expire_all()
-    return merged, failed
+    return merged, failed, refused
 
 
 def _merge_problem(records: list[GoldenRecord], goldens: list[str],

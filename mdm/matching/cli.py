@@ -76,6 +76,8 @@ def match_cmd(domain: str, dry_run: bool, train: bool, workers: int, index_only:
         click.echo(f"held split: {s['golden_id']} ({s['reason']})")
     for f in report.applied.get("failed", [])[:MAX_LISTED]:
         click.echo(f"not merged: {' + '.join(f['golden_ids'])} ({f['error']})")
+    for f in report.applied.get("refused", [])[:MAX_LISTED]:
+        click.echo(f"merge refused: {' + '.join(f['golden_ids'])} ({f['reason']})")
     listed = max(len(report.merges), len(report.splits))
     if listed > MAX_LISTED:
         click.echo(f"... the first {MAX_LISTED} of each listed; --json prints them all")
@@ -105,7 +107,8 @@ def summary(report: service.RematchReport, seconds: float) -> list[str]:
     held = len(applied.get("splits_held", []))
     lines.append(
         f"merges {merged:,}" + (f" ({merged / apply_s:,.0f}/s)" if apply_s > 0 and merged else "")
-        + f", not merged {len(applied.get('failed', [])):,}; "
+        + f", not merged {len(applied.get('failed', [])):,}, "
+        f"merges refused {len(applied.get('refused', [])):,}; "
         f"splits {applied.get('split', 0):,} applied, {held:,} held; "
         f"review tasks {applied.get('review_tasks_opened', 0):,} opened "
         f"({report.review_groups:,} groups); decisions stored {applied.get('decisions', 0):,}; "

@@ -283,8 +283,11 @@ def rematch(
 
     ``train`` estimates new parameters (stored unless ``dry_run``); otherwise the stored
     ones (or the defaults) are used, exactly as incremental matching uses them. Applying
-    merges whole golden records as stewardship's merge would (actor "matching") and opens
-    one review task per undecided group. A proposed split is applied as stewardship's
+    splits first, then merges the golden records that then hold each proposed cluster's
+    records as stewardship's merge would (actor "matching"), refusing (``applied["refused"]``)
+    a merge whose records would break a hard rule (the engine's conflict: different valid
+    tax ids, different countries), and opens one review task per undecided group. A
+    proposed split is applied as stewardship's
     unmerge (the largest part keeps the golden id, every other part gets a new one) unless
     a person merged records into that golden record: undoing a steward's ruling needs a
     steward, so such splits are only reported (``applied["splits_held"]``). ``dry_run``
