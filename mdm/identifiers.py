@@ -11,6 +11,7 @@ The checks themselves are python-stdnum's and phonenumbers'.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -185,13 +186,16 @@ def _checked_national(number: str, country: str) -> TaxId:
 # --- bank and entity identifiers -------------------------------------------------------
 
 
+def _compacted(value: object, check: Callable[[str], Checked]) -> Checked:
+    """``check`` on the compacted value; nothing (or only separators) is "empty"."""
+    code = compact(value) if value is not None else ""
+    return check(code) if code else Checked(None, False, "empty")
+
+
 def parse_iban(value: object) -> Checked:
     """IBAN compacted; valid when the country's length and BBAN format and ISO 13616
     check digits hold (a right mod-97 with a wrong length for the country is invalid)."""
-    if value is None:
-        return Checked(None, False, "empty")
-    number = compact(value)
-    return _checked_iban(number) if number else Checked(None, False, "empty")
+    return _compacted(value, _checked_iban)
 
 
 @lru_cache(maxsize=262144)
@@ -205,12 +209,7 @@ def _checked_iban(number: str) -> Checked:
 
 def parse_bic(value: object) -> Checked:
     """BIC (ISO 9362) compacted to 11 characters: "XXX" is the head office branch."""
-    if value is None:
-        return Checked(None, False, "empty")
-    code = compact(value)
-    if not code:
-        return Checked(None, False, "empty")
-    return _checked_bic(code)
+    return _compacted(value, _checked_bic)
 
 
 @lru_cache(maxsize=65536)
@@ -224,12 +223,7 @@ def _checked_bic(code: str) -> Checked:
 
 def parse_lei(value: object) -> Checked:
     """LEI (ISO 17442): 20 characters with ISO 7064 mod 97-10 check digits."""
-    if value is None:
-        return Checked(None, False, "empty")
-    code = compact(value)
-    if not code:
-        return Checked(None, False, "empty")
-    return _checked_lei(code)
+    return _compacted(value, _checked_lei)
 
 
 @lru_cache(maxsize=65536)
@@ -243,11 +237,10 @@ def _checked_lei(code: str) -> Checked:
 
 def parse_duns(value: object) -> Checked:
     """D-U-N-S number: nine digits (it has no check digit, so the format is all there is)."""
-    if value is None:
-        return Checked(None, False, "empty")
-    code = compact(value)
-    if not code:
-        return Checked(None, False, "empty")
+    return _compacted(value, _checked_duns)
+
+
+def _checked_duns(code: str) -> Checked:
     if len(code) == 9 and code.isdigit():
         return Checked(code, True)
     return Checked(code, False, "a D-U-N-S number has nine digits")
