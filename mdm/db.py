@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -181,3 +181,14 @@ def _processed(
         else:
             cols[k] = list(map(proc, col))
     return list(zip(*cols, strict=True))
+
+
+def sqlite_write_lock(session: Session) -> None:
+    """SQLite: take the database's single write lock now, before reading.
+
+    SQLite has no row locks; an empty write makes the reads that follow current and a
+    concurrent writer wait instead of failing later (a missed candidate, a duplicate key).
+    Nothing on PostgreSQL, which locks rows and keys instead.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE golden_record SET version = version WHERE 1 = 0"))

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from mdm.audit.models import AuditEntry
 from mdm.audit.service import audit_row
 from mdm.context import Actor, RequestContext
-from mdm.db import bulk_insert, new_id, utcnow
+from mdm.db import bulk_insert, new_id, sqlite_write_lock, utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import MdmError
@@ -398,7 +398,7 @@ def _load_goldens(session: Session, batch: _Batch, ids: Iterable[str]) -> None:
     wanted = sorted(set(ids) - set(batch.goldens))
     if not wanted:
         return
-    stewardship.write_lock(session)
+    sqlite_write_lock(session)
     table = GoldenRecord.__table__
     for part in index.chunks(wanted, 500):
         for row in session.execute(select(table).where(table.c.id.in_(part))

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit_row
 from mdm.context import RequestContext
-from mdm.db import bulk_insert, new_id, utcnow
+from mdm.db import bulk_insert, new_id, sqlite_write_lock, utcnow
 from mdm.domains.registry import DomainRegistry
 from mdm.domains.validators import Finding
 from mdm.records import golden as gold
@@ -170,7 +170,7 @@ def _ingest_once(
         findings = definition.quality_findings(values) if item.active else []
         accepted.append((pos, sid, values, bool(item.active), findings))
 
-    take_write_lock(session)
+    sqlite_write_lock(session)  # PostgreSQL: key locks and run_retrying instead
     existing: dict[str, SourceRecord] = {}
     ids = [a[1] for a in accepted]
     for i in range(0, len(ids), 500):
@@ -370,15 +370,6 @@ def _ingest_once(
     return results
 
 
-def take_write_lock(session: Session) -> None:
-    """SQLite: take the database's single write lock before reading anything.
-
-    Reads taken before another writer commits would be stale by the time we write (a
-    missed candidate, a duplicate source key). PostgreSQL needs no such thing: matching
-    locks its blocking keys and a lost race is run again (``conflicts.run_retrying``).
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE golden_record SET version = version WHERE 1 = 0"))
 
 
 def lock_changing_records(

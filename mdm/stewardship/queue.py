@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit
 from mdm.context import RequestContext
-from mdm.db import utcnow
+from mdm.db import sqlite_write_lock, utcnow
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import Conflict, NotFound, ValidationFailed
 from mdm.records import golden as gold
@@ -168,7 +168,7 @@ def side_by_side(session: Session, registry: DomainRegistry, task: ReviewTask) -
 
 
 def _lock_task(session: Session, task_id: str, pre: service.Precondition | None) -> ReviewTask:
-    service.write_lock(session)
+    sqlite_write_lock(session)
     task = session.scalar(select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()
                           .execution_options(populate_existing=True))
     if task is None:

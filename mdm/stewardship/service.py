@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit
 from mdm.context import RequestContext
-from mdm.db import new_id, utcnow
+from mdm.db import new_id, sqlite_write_lock, utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
@@ -97,7 +97,7 @@ def check(pre: Precondition | None, etag: str, what: str) -> None:
 def lock_goldens(session: Session, ids: Iterable[str]) -> dict[str, GoldenRecord]:
     """Load golden records for update, in id order (so two lockers never deadlock)."""
     wanted = sorted(set(ids))
-    write_lock(session)
+    sqlite_write_lock(session)
     rows = session.scalars(
         select(GoldenRecord).where(GoldenRecord.id.in_(wanted)).order_by(GoldenRecord.id)
         .with_for_update().execution_options(populate_existing=True)
@@ -107,13 +107,6 @@ def lock_goldens(session: Session, ids: Iterable[str]) -> dict[str, GoldenRecord
     if missing:
         raise NotFound(f"No golden record '{missing[0]}'")
     return found
-
-
-def write_lock(session: Session) -> None:
-    # SQLite has no row locks: take the database's write lock before reading, so the reads
-    # that follow are current and a concurrent writer waits instead of failing later.
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE golden_record SET version = version WHERE 1 = 0"))
 
 
 def _lock_one(session: Session, golden_id: str) -> GoldenRecord:
@@ -562,7 +555,7 @@ def mark_not_a_match(
     if (golden_ids is None) == (source_records is None):
         raise ValidationFailed("Name two golden records or two source records.",
                                errors={"golden_ids": ["Give golden_ids or source_records."]})
-    write_lock(session)
+    sqlite_write_lock(session)
     if golden_ids is not None:
         now_of = survivors(session, golden_ids)
         goldens = {g.id: g for g in session.scalars(
@@ -614,7 +607,7 @@ def revoke_not_a_match(session: Session, ctx: RequestContext, decision_id: int, 
                        reason: str | None) -> NotAMatch:
     """Revoke a decision so matching may reconsider the pair; repeating it changes nothing."""
     reason = _reason(reason)
-    write_lock(session)
+    sqlite_write_lock(session)
     decision = session.scalar(select(NotAMatch).where(NotAMatch.id == decision_id)
                               .with_for_update().execution_options(populate_existing=True))
     if decision is None:
@@ -812,7 +805,7 @@ def list_change_requests(session: Session, *, domain: str | None = None,
 
 
 def _lock_request(session: Session, request_id: str, pre: Precondition | None) -> ChangeRequest:
-    write_lock(session)
+    sqlite_write_lock(session)
     cr = session.scalar(select(ChangeRequest).where(ChangeRequest.id == request_id)
                         .with_for_update().execution_options(populate_existing=True))
     if cr is None:
