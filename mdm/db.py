@@ -99,18 +99,30 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
-        self.session: scoped_session[Session] | None = None  # type: ignore[assignment]
+        self._session: scoped_session[Session] | None = None
+
+    @property
+    def session(self) -> Session:
+        """The current scope's session (one per request or app context); an error before
+        ``init_app`` bound the database."""
+        if self._session is None:
+            raise RuntimeError("Database not initialised: call init_app(app) first")
+        return self._session()
+
+    def remove_session(self) -> None:
+        """Close and forget the current scope's session (the next use opens a fresh one)."""
+        if self._session is not None:
+            self._session.remove()
 
     def init_app(self, app: Any) -> None:
         self.engine = make_engine(app.config["MDM"].database_url)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.session = scoped_session(self.session_factory)
+        self._session = scoped_session(self.session_factory)
         app.extensions["mdm_db"] = self
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
-            if self.session is not None:
-                self.session.remove()
+            self.remove_session()
 
     def new_session(self) -> Session:
         assert self.session_factory is not None, "Database not initialised"

@@ -82,7 +82,7 @@ def clean_db(app: Any) -> Iterator[None]:
     from mdm.schema import all_metadata
 
     with app.app_context():
-        db.session.remove()
+        db.remove_session()
         engine = db.engine
         assert engine is not None
         with engine.begin() as conn:
@@ -126,7 +126,7 @@ def sources(app: Any, clean_db: None) -> list[str]:
         for code, name, kind in (("SAP", "SAP S/4HANA", "erp"), ("COUPA", "Coupa", "procurement"),
                                  ("SFDC", "Salesforce", "crm")):
             service.register(db.session, cli_context(), code=code, name=name, kind=kind)
-        db.session.remove()
+        db.remove_session()
     return ["SAP", "COUPA", "SFDC"]
 
 
@@ -138,7 +138,7 @@ def make_key(app: Any, clean_db: None) -> Callable[..., dict[str, str]]:
     def make(role: str, source: str | None = None) -> dict[str, str]:
         with app.app_context():
             issued = service.create_key(db.session, cli_context(), role=role, source=source)
-            db.session.remove()
+            db.remove_session()
         return {"Authorization": f"Bearer {issued.secret}"}
 
     return make

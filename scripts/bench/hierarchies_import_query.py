@@ -180,7 +180,7 @@ def main() -> None:
                 med, best, cpu, n = timed(cte_walk, repeat=3)
                 print(f"  same walk as a recursive CTE in the database: median {med:.1f} ms, "
                       f"best {best:.1f} ms, CPU {cpu:.1f} ms, {n:,} nodes")
-                db.session.remove()
+                db.remove_session()
 
         client = app.test_client()
         with app.app_context():

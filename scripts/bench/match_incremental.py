@@ -205,7 +205,7 @@ def time_ingests(url: str, n: int, count: int, matching: bool,
             after = _decision_counts(db.session)
             actions = {a: c - before.get(a, 0) for a, c in after.items()}
             print(f"decisions: {actions}", file=sys.stderr)
-        db.session.remove()
+        db.remove_session()
     return out
 
 

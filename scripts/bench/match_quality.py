@@ -175,7 +175,7 @@ def run_hub(url: str, records: list[dict[str, Any]], show_wrong: bool = False) -
         out["batch"] = {**score(clusters, records),
                         "open_review_tasks": _open_tasks(db.session),
                         "seconds": time.perf_counter() - started}
-        db.session.remove()
+        db.remove_session()
     return out
 
 

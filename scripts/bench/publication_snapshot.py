@@ -75,7 +75,7 @@ def main() -> None:
             "name": "erp-nightly", "domains": ["supplier"], "channel": "file",
             "target_system": "SAP", "trigger": "schedule", "schedule": "0 2 * * *",
             "channel_config": {"directory": str(out), "format": args.format}})
-        db.session.remove()
+        db.remove_session()
 
         proc = psutil.Process()
         base = proc.memory_info().rss

@@ -90,14 +90,14 @@ def write_changes(app: Any, ctx: Any, start: int, count: int, batch: int) -> Non
             items = [IngestItem(f"B{n}", {"name": f"Bench Supplier {n:07d}", "country": "DE"})
                      for n in range(i, min(i + batch, start + count))]
             ingest(db.session, registry, "supplier", "SAP", items, ctx)
-        db.session.remove()
+        db.remove_session()
 
 
 def delivered(app: Any) -> int:
     with app.app_context():
         n = db.session.scalar(select(func.count()).select_from(Delivery)
                               .where(Delivery.status == "delivered"))
-        db.session.remove()
+        db.remove_session()
         return int(n or 0)
 
 
@@ -145,7 +145,7 @@ def main() -> None:
         service.create(db.session, ctx, app.extensions["mdm_domains"], {
             "name": "bench", "domains": ["supplier"], "channel": args.channel,
             "target_system": "SAP", **data})
-        db.session.remove()
+        db.remove_session()
 
     # 1. throughput: a backlog of changes, then one worker drains it
     write_changes(app, ctx, 0, args.events, 1000)
@@ -165,7 +165,7 @@ def main() -> None:
         # 2. latency: steady commits while the worker keeps up
         with app.app_context():
             last_id = db.session.scalar(select(func.max(ChangeEvent.id))) or 0
-            db.session.remove()
+            db.remove_session()
         before = len(arrivals())
         total = int(args.rate * args.seconds)
         interval = 1.0 / args.rate
@@ -181,7 +181,7 @@ def main() -> None:
             committed = dict(db.session.execute(
                 select(ChangeEvent.event_id, ChangeEvent.occurred_at)
                 .where(ChangeEvent.id > last_id)).all())
-            db.session.remove()
+            db.remove_session()
         import json
 
         lat = []

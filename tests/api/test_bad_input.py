@@ -191,7 +191,7 @@ def _row_counts(app: Any) -> dict[str, int]:
     with app.app_context():
         counts = {table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
                   for metadata in all_metadata for table in metadata.sorted_tables}
-        db.session.remove()
+        db.remove_session()
     return counts
 
 

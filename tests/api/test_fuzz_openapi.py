@@ -107,7 +107,7 @@ def fuzz_key(app: Any, clean_db: None, sources: list[str]) -> tuple[dict[str, st
     with app.app_context():
         issued = service.create_key(db.session, cli_context(), role="admin", name="fuzzer")
         key_id = issued.key.id
-        db.session.remove()
+        db.remove_session()
     return {"Authorization": f"Bearer {issued.secret}"}, key_id
 
 
@@ -172,11 +172,11 @@ def _fresh_start(app: Any, own_id: str) -> Any:
             ApiKey.__table__: [dict(r._mapping) for r in db.session.execute(
                 select(ApiKey.__table__).where(ApiKey.id == own_id))],
         }
-        db.session.remove()
+        db.remove_session()
 
     def reset() -> None:
         with app.app_context():
-            db.session.remove()
+            db.remove_session()
             tables = [t for metadata in all_metadata for t in metadata.sorted_tables]
             with db.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":

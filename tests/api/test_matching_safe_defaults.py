@@ -118,7 +118,7 @@ def test_untrained_hub_does_not_merge_companies_that_share_only_common_values(
                 select(SourceRecord.id, SourceSystem.code, SourceRecord.source_id)
                 .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id))
         }
-        db.session.remove()
+        db.remove_session()
     assert report.records == len(golden)
     for merge in report.merges:
         assert len({sr_company[i] for i in merge["source_record_ids"]}) == 1, merge
@@ -132,7 +132,7 @@ def test_trained_parameters_carry_the_hubs_term_frequencies(
     with app.app_context():
         report = match_service.rematch(db.session, app.extensions["mdm_domains"],
                                        cli_context(), "supplier", train=True, workers=1)
-        db.session.remove()
+        db.remove_session()
     assert report.trained and report.records == len(firms)
     assert report.merges == []  # every record is a different company
 

@@ -122,6 +122,6 @@ def test_settings_sent_back_as_read_keep_the_stored_password(app: Any, client: A
     assert r.status_code == 200, r.json
     with app.app_context():
         stored = db.session.get(Subscription, sub["id"]).channel_config
-        db.session.remove()
+        db.remove_session()
     assert stored == {"url": "amqp://mdm:s3cret-pw@127.0.0.1:5672/%2F",
                       "exchange": "erp.{domain}"}

@@ -50,7 +50,7 @@ def open_task(app, golden_ids, score, explanation=None):
             explanation=explanation or {"name": {"jaro_winkler": 0.97}})
         tid = task.id
         db.session.commit()
-        db.session.remove()
+        db.remove_session()
     return tid
 
 
@@ -236,7 +236,7 @@ def test_a_stewardship_day(app, client, make_key, sources) -> None:
                          "supplier", train=False, workers=1)
         assert report.applied["failed"] == []
         pairs = service.not_a_match_pairs(db.session, "supplier")
-        db.session.remove()
+        db.remove_session()
     assert {frozenset((g_sap, g_uk2)), frozenset((g_sap, g_log)),
             frozenset((g_sap, twin))} <= pairs
     assert len({crosswalk(client, alice, s, i)["golden_id"] for s, i in (
@@ -250,7 +250,7 @@ def test_a_stewardship_day(app, client, make_key, sources) -> None:
         assert r.status_code == 200 and r.json["active"] is False
     with app.app_context():
         assert frozenset((g_sap, g_log)) not in service.not_a_match_pairs(db.session, "supplier")
-        db.session.remove()
+        db.remove_session()
     twin_nam = client.get("/domains/supplier/not-a-match", headers=bob,
                           query_string={"key": twin}).json["items"]
     assert [n["origin"] for n in twin_nam] == [f"review_task:{t3}"]
@@ -259,7 +259,7 @@ def test_a_stewardship_day(app, client, make_key, sources) -> None:
     with app.app_context():
         rematch(db.session, app.extensions["mdm_domains"], cli_context("rematch-2"), "supplier",
                 train=False, workers=1)
-        db.session.remove()
+        db.remove_session()
     reopened = client.get("/review-tasks", headers=bob, query_string={"golden_id": twin}).json
     assert [sorted(t["golden_ids"]) for t in reopened["items"]] == [sorted([g_sap, twin])]
 

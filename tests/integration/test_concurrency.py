@@ -72,7 +72,7 @@ def goldens_by_key(app: Any) -> dict[tuple[str, str], str]:
             select(SourceSystem.code, SourceRecord.source_id, SourceRecord.golden_id)
             .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id))
         out = {(code, sid): gid for code, sid, gid in rows}
-        db.session.remove()
+        db.remove_session()
     return out
 
 
@@ -81,7 +81,7 @@ def no_pending_recompute(app: Any) -> None:
     with app.app_context():
         summary = stewardship.recompute(db.session, app.extensions["mdm_domains"],
                                         cli_context(), "supplier", dry_run=True)
-        db.session.remove()
+        db.remove_session()
     assert summary.changed == 0, summary.diffs
 
 
@@ -114,7 +114,7 @@ def test_same_companies_from_two_systems_at_once_merge_like_sequential_ingestion
     with app.app_context():
         active = db.session.scalar(select(func.count()).select_from(GoldenRecord)
                                    .where(GoldenRecord.status == "active"))
-        db.session.remove()
+        db.remove_session()
     assert active == n
     no_pending_recompute(app)
 
@@ -233,7 +233,7 @@ def test_near_duplicates_and_updates_arriving_together_are_all_accepted(
         phones = dict(db.session.execute(select(SourceRecord.source_id,
                                                 SourceRecord.attributes["phone"].as_string())
                                           .where(SourceRecord.source_id.like("S%"))).all())
-        db.session.remove()
+        db.remove_session()
     assert all(phones[f"S{i}"] for i in range(n))
     no_pending_recompute(app)
 

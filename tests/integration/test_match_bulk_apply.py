@@ -88,7 +88,7 @@ def no_matching() -> Iterator[None]:
 
 def empty_database(app: Any) -> None:
     """What the clean_db fixture does after a test, here between the two runs."""
-    db.session.remove()
+    db.remove_session()
     engine = db.engine
     assert engine is not None
     tables = [t.name for metadata in all_metadata for t in metadata.sorted_tables]

@@ -252,7 +252,7 @@ def test_change_feed_positions_are_a_stable_cursor(app: Any, client: Any, admin:
                                                    ctx: Any, sources: Any) -> None:
     with app.app_context():
         add_suppliers(app, ctx, [("1", "Xi Werkzeug GmbH"), ("2", "Omikron Sport AG")])
-        db.session.remove()
+        db.remove_session()
     page = client.get("/changes?domain=supplier&after=0&limit=1", headers=admin).json
     assert [i["position"] for i in page["items"]] == [1]
     page = client.get(f"/changes?after={page['next_after']}", headers=admin).json

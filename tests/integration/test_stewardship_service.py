@@ -28,7 +28,7 @@ def load(app: Any, system: str, records: dict[str, dict[str, Any]]) -> list[str]
         results = ingest(db.session, app.extensions["mdm_domains"], "supplier", system,
                          [IngestItem(sid, attrs) for sid, attrs in records.items()],
                          cli_context(f"load-{system}"))
-        db.session.remove()
+        db.remove_session()
     return [r.golden_id for r in results]
 
 
@@ -144,7 +144,7 @@ def test_recompute_dry_run_then_real_run(app: Any, sources: list[str]) -> None:
         assert g.attributes["street"] == "Main St 1"
         assert g.provenance["street"]["rule"] == "source_priority"
         assert service.recompute(db.session, changed, cli_context(), "supplier").changed == 0
-        db.session.remove()
+        db.remove_session()
     assert gids
 
 
@@ -193,4 +193,4 @@ def test_concurrent_merges_of_the_same_records_have_one_winner(app: Any, client:
         events = s.scalar(select(func.count()).select_from(ChangeEvent)
                           .where(ChangeEvent.type == "merged"))
         assert events == 3  # one per record, from the winner only
-        db.session.remove()
+        db.remove_session()
