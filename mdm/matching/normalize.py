@@ -86,14 +86,28 @@ def normalize_code(value: str | None) -> str | None:
 
 # Canonical legal form -> spellings. Spellings are written naturally and folded with
 # the same pipeline as names at import time, so "beschränkter" and "beschraenkter"
-# need one entry.
+# need one entry. Checked against the ISO 20275 Entity Legal Forms list (GLEIF) for the
+# commercial forms of each country, local names and the abbreviations given there
+# (e.g. SE HB/KB, DK I/S K/S P/S IVS, FI ky/osk/abp, NO ASA/ANS/DA, PT Lda, PL sp.j./sp.k.,
+# CZ v.o.s./k.s., NL VOF/CV, BE BVBA/SPRL): the list itself also holds public bodies
+# and one-letter codes ("I", "EU") that are ordinary words at the end of a name, so it is
+# not loaded whole. A form that is a variant of another for matching purposes (S.L.U. is
+# a single-member S.L., "Lda" and "Limitada" are one form) shares its canonical key.
 _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
-    "gmbh & co kg": ("gmbh & co kg", "gmbh & co. kg", "gmbh und co kg", "gmbh co kg"),
+    "gmbh & co kg": ("gmbh & co kg", "gmbh & co. kg", "gmbh und co kg", "gmbh co kg",
+                     "ug (haftungsbeschränkt) & co. kg", "ug & co. kg"),
+    "ag & co kg": ("ag & co. kg", "ag & co kg"),
     "gmbh": ("gmbh", "gesellschaft mit beschränkter haftung", "ges.m.b.h.", "ges mbh"),
+    "ggmbh": ("ggmbh", "gemeinnützige gmbh"),
     "ag": ("ag", "aktiengesellschaft"),
     "kgaa": ("kgaa", "kommanditgesellschaft auf aktien"),
     "kg": ("kg", "kommanditgesellschaft"),
     "ohg": ("ohg", "offene handelsgesellschaft"),
+    "og": ("og", "offene gesellschaft"),
+    "gbr": ("gbr", "gesellschaft bürgerlichen rechts", "gesbr"),
+    "ek": ("e.k.", "e. k.", "ek", "e. kfm.", "eingetragener kaufmann"),
+    "eg": ("eg", "eingetragene genossenschaft"),
+    "partg": ("partg", "partnerschaftsgesellschaft", "partg mbb"),
     "ug": ("ug (haftungsbeschränkt)", "ug haftungsbeschränkt", "ug"),
     "ev": ("e.v.", "eingetragener verein"),
     "se": ("se", "societas europaea"),
@@ -109,29 +123,63 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "inc": ("inc", "incorporated"),
     "corp": ("corp", "corporation"),
     "sa de cv": ("sa de cv", "s.a. de c.v."),
-    "sas": ("sas", "s.a.s.", "société par actions simplifiée"),
-    "sarl": ("sarl", "s.a.r.l.", "société à responsabilité limitée"),
+    "sas": ("sas", "s.a.s.", "société par actions simplifiée", "sasu"),
+    "sarl": ("sarl", "s.a.r.l.", "société à responsabilité limitée", "eurl"),
+    "snc": ("snc", "s.n.c.", "société en nom collectif", "società in nome collettivo"),
     "sa": (
         "sa", "s.a.", "société anonyme", "sociedad anónima", "sociedade anónima",
-        "sociedade anonima",
+        "sociedade anonima", "spółka akcyjna", "spolka akcyjna",
     ),
-    "sl": ("sl", "s.l.", "sociedad limitada", "slu", "s.l.u."),
-    "ltda": ("ltda", "limitada"),
-    "bv": ("bv", "b.v.", "besloten vennootschap"),
+    "sl": ("sl", "s.l.", "sociedad limitada", "slu", "s.l.u.",
+           "sociedad limitada unipersonal", "sociedad de responsabilidad limitada",
+           "slne", "s.l.n.e."),
+    "sll": ("sll", "s.l.l.", "sociedad limitada laboral"),
+    "scoop": ("s.coop.", "s. coop.", "scoop", "sociedad cooperativa", "soc. coop.",
+              "società cooperativa"),
+    "ltda": ("ltda", "limitada", "lda", "lda.", "unipessoal lda", "unipessoal limitada"),
+    "bv": ("bv", "b.v.", "besloten vennootschap",
+           "besloten vennootschap met beperkte aansprakelijkheid"),
+    "bvba": ("bvba", "b.v.b.a."),
+    "sprl": ("sprl", "s.p.r.l.", "société privée à responsabilité limitée"),
     "nv": ("nv", "n.v.", "naamloze vennootschap"),
+    "vof": ("vof", "v.o.f.", "vennootschap onder firma"),
+    "cv": ("c.v.", "commanditaire vennootschap"),
     "spa": ("spa", "s.p.a.", "società per azioni"),
     "srl": ("srl", "s.r.l.", "società a responsabilità limitata"),
-    "oyj": ("oyj", "julkinen osakeyhtiö"),
+    "srls": ("srls", "s.r.l.s.", "s.r.l. semplificata"),
+    "scarl": ("scarl", "s.c.a.r.l.", "s.c.r.l."),
+    "oyj": ("oyj", "julkinen osakeyhtiö", "abp", "publikt aktiebolag"),
     "oy": ("oy", "osakeyhtiö"),
+    "ky": ("ky", "kommandiittiyhtiö"),
+    "osk": ("osk", "osuuskunta"),
     "ab": ("ab", "aktiebolag", "aktiebolaget"),
-    "as": ("as", "a/s", "asa", "aktieselskab", "aksjeselskap"),
+    "hb": ("hb", "handelsbolag", "handelsbolaget"),
+    "kb": ("kb", "kommanditbolag", "kommanditbolaget"),
+    "as": ("as", "a/s", "aktieselskab", "aksjeselskap", "akciová společnost"),
+    "asa": ("asa", "allmennaksjeselskap"),
+    "ans": ("ans", "ansvarlig selskap"),
+    "da": ("da", "ansvarlig selskap med delt ansvar"),
     "aps": ("aps", "anpartsselskab"),
+    "is": ("i/s", "interessentskab"),
+    "ks": ("k/s", "kommanditselskab", "k.s.", "komanditní společnost"),
+    "ps": ("p/s", "partnerselskab"),
+    "ivs": ("ivs", "iværksætterselskab"),
+    "amba": ("amba", "a.m.b.a.", "andelsselskab med begrænset ansvar"),
+    "smba": ("smba", "s.m.b.a.", "selskab med begrænset ansvar"),
     "sp z oo": (
-        "sp. z o.o.", "sp z oo", "sp. z.o.o.", "spółka z ograniczoną odpowiedzialnością",
+        "sp. z o.o.", "sp z oo", "sp. z.o.o.", "sp. z o. o.", "spółka z o.o.",
+        "spółka z o. o.", "spółka z ograniczoną odpowiedzialnością",
     ),
-    "sro": ("s.r.o.", "sro", "spol. s r.o.", "spol s ro"),
+    "spj": ("sp.j.", "sp. j.", "spółka jawna"),
+    "spk": ("sp.k.", "sp. k.", "spółka komandytowa"),
+    "ska": ("s.k.a.", "spółka komandytowo-akcyjna"),
+    "sro": ("s.r.o.", "sro", "spol. s r.o.", "spol s ro", "spol. s r. o.",
+            "společnost s ručením omezeným"),
+    "vos": ("v.o.s.", "veřejná obchodní společnost"),
     "kft": ("kft", "kft."),
     "zrt": ("zrt", "zrt."),
+    "nyrt": ("nyrt", "nyrt."),
+    "bt": ("bt", "bt."),
     "doo": ("d.o.o.", "doo"),
     "ooo": ("ooo",),
     "kk": ("kk", "k.k.", "kabushiki kaisha", "kabushiki gaisha"),
@@ -257,9 +305,42 @@ def normalize_postcode(value: str | None) -> str | None:
     return text or None
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """Folded country name in any of pycountry's locales -> alpha-2, built once.
+
+    pycountry ships the iso-codes gettext catalogues, so "Sverige", "Suomi", "España",
+    "Österreich" or "Polska" are read from there instead of a hand-typed table. A
+    folded name that two locales give to different countries is ambiguous and left out.
+    """
+    import gettext
+    import os
+
+    english = [(c.alpha_2, [getattr(c, a, None) for a in ("name", "common_name",
+                                                         "official_name")])
+               for c in pycountry.countries]
+    seen: dict[str, set[str]] = {}
+    catalogues = [gettext.NullTranslations()]
+    for lang in sorted(os.listdir(pycountry.LOCALES_DIR)):
+        try:
+            catalogues.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR,
+                                                  languages=[lang]))
+        except OSError:  # a locale without country names
+            continue
+    for catalogue in catalogues:
+        for alpha_2, names in english:
+            for name in names:
+                if name:
+                    folded = fold_text(catalogue.gettext(name))
+                    if folded:
+                        seen.setdefault(folded, set()).add(alpha_2)
+    return {name: codes.pop() for name, codes in seen.items() if len(codes) == 1}
+
+
+@lru_cache(maxsize=4096)
 def normalize_country(value: str | None) -> str | None:
-    """ISO 3166 alpha-2 from an alpha-2, alpha-3 or English name; None if unknown."""
+    """ISO 3166 alpha-2 from an alpha-2, alpha-3 or a name in English or any language
+    pycountry translates ("Sverige", "Österreich", "Polska"); None if unknown."""
     if not value:
         return None
     text = str(value).strip()
@@ -268,7 +349,7 @@ def normalize_country(value: str | None) -> str | None:
     try:
         return pycountry.countries.lookup(text).alpha_2
     except LookupError:
-        return None
+        return _country_names().get(fold_text(text))
 
 
 # --- identifiers -------------------------------------------------------------------
