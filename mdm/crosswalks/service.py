@@ -49,10 +49,10 @@ def _survivors(session: Session, golden_ids: set[str]) -> dict[str, GoldenRecord
             session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(frontier))))
         )
         frontier = set()
-        for g in rows:
-            found[g.id] = g
-            if g.merged_into and g.merged_into not in found:
-                frontier.add(g.merged_into)
+        for row in rows:
+            found[row.id] = row
+            if row.merged_into and row.merged_into not in found:
+                frontier.add(row.merged_into)
     out = {}
     for gid in golden_ids:
         g = found.get(gid)
@@ -125,18 +125,18 @@ def resolve_many(
                 entries[survivor][(e["source_system"], e["source_id"])] = e["active"]
     out: list[dict[str, Any] | None] = []
     for k in keys:
-        gid = located.get((k.source_system, k.source_id))
-        if gid is None:
+        where = located.get((k.source_system, k.source_id))
+        if where is None:
             out.append(None)
             continue
-        final = survivors[gid].id if gid in survivors else gid
-        status = survivors[gid].status if gid in survivors else goldens[gid][0]
+        final = survivors[where].id if where in survivors else where
+        status = survivors[where].status if where in survivors else goldens[where][0]
         out.append(
             {
                 "source_system": k.source_system,
                 "source_id": k.source_id,
                 "golden_id": final,
-                "requested_golden_id": gid if gid != final else None,
+                "requested_golden_id": where if where != final else None,
                 "status": status,
                 "records": [
                     {"source_system": c, "source_id": s, "active": a}
