@@ -10,8 +10,9 @@ annotation-only change; under mode NONE a breaking change takes a new major vers
 Where Confluent reads JSON Schema more loosely than the specification (see
 `DiffOptions.confluent`), this API follows Confluent. Documents are always stored and compared
 in canonical form (key order, whitespace), so `normalize=true` changes nothing. Schema
-references are refused (42201): no schema here references another, so `referencedby` is
-always empty.
+references (`[{name, subject, version}]`) are resolved when a schema is registered, looked up,
+checked for compatibility or validated (see `references`); a referenced version cannot be
+deleted (42206) and `referencedby` lists the ids of the schemas referencing it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ContractError
-from contracts.registry import service, web
+from contracts.registry import references, service, web
 from contracts.registry.errors import (
     InvalidRequest,
     InvalidSchema,
@@ -93,12 +94,14 @@ def _schema_text(data: dict[str, Any]) -> str:
         raise InvalidSchema(
             f"Only JSON Schema is served here (schemaType JSON), not {schema_type}."
         )
-    if data.get("references"):
-        raise InvalidSchema("Schema references are not supported.")
     schema = data.get("schema")
     if not isinstance(schema, str) or not schema.strip():
         raise InvalidSchema("'schema' must be the JSON Schema as a string.")
     return schema
+
+
+def _references(data: dict[str, Any]) -> tuple[references.Reference, ...]:
+    return references.parse(web.session(), data.get("references"), JSON_FORMAT)
 
 
 def _flag(name: str) -> bool:
@@ -150,13 +153,21 @@ def _version_ref(text: str) -> int | str:
 
 
 def _registered(version: ContractVersion) -> dict[str, Any]:
-    return {
+    data = {
         "subject": version.subject.name,
         "id": version.schema_id,
         "version": version.number,
         "schemaType": SCHEMA_TYPE,
         "schema": json.dumps(version.document),
     }
+    return _with_references(data, version)
+
+
+def _with_references(data: dict[str, Any], version: ContractVersion) -> dict[str, Any]:
+    found = references.of_version(version)
+    if found:
+        data["references"] = [r.to_dict() for r in found]
+    return data
 
 
 def _writable(subject: str | None = None) -> None:
@@ -204,8 +215,10 @@ def version(subject: str, version: str) -> Response:
 @guarded(write=False)
 def referenced_by(subject: str, version: str) -> Response:
     _json_subject(subject)
-    service.get_version_by_number(web.session(), subject, _version_ref(version))
-    return _reply(_page([]))  # references are refused on registration: none refers to any
+    session = web.session()
+    found = service.get_version_by_number(session, subject, _version_ref(version))
+    ids = sorted({v.schema_id for v in references.referrers(session, found)})
+    return _reply(_page(ids))
 
 
 @bp.delete("/subjects/<string:subject>/versions/<string:version>")
@@ -242,10 +255,11 @@ def version_schema(subject: str, version: str) -> Response:
 @guarded(write=True)
 def register(subject: str) -> Response:
     session, ctx = web.session(), web.context()
-    schema = _schema_text(_body())
+    data = _body()
+    schema, refs = _schema_text(data), _references(data)
     _writable(subject)
     # Judge the schema before a subject is created for it: a refused schema leaves nothing.
-    service.load_candidate(schema, JSON_FORMAT)
+    service.load_candidate(schema, JSON_FORMAT, refs)
     try:
         _json_subject(subject)
     except SubjectNotFound:
@@ -260,7 +274,7 @@ def register(subject: str) -> Response:
             lifecycle="active",
         )
     done = service.register_version(
-        session, ctx, subject, schema, allow_major_under_none=True, confluent=True
+        session, ctx, subject, schema, allow_major_under_none=True, confluent=True, refs=refs
     )
     return _reply({"id": done.version.schema_id})
 
@@ -276,9 +290,10 @@ def _exists(name: str) -> bool:
 @bp.post("/subjects/<string:subject>")
 @guarded(write=False)
 def lookup(subject: str) -> Response:
-    schema = _schema_text(_body())
+    data = _body()
+    schema, refs = _schema_text(data), _references(data)
     _json_subject(subject)
-    return _reply(_registered(service.find_by_content(web.session(), subject, schema)))
+    return _reply(_registered(service.find_by_content(web.session(), subject, schema, refs)))
 
 
 # --- compatibility --------------------------------------------------------------------------
@@ -297,15 +312,16 @@ def compatibility_all(subject: str) -> Response:
 
 
 def _compatibility(name: str, ref: int | str | None) -> Response:
-    schema = _schema_text(_body())
+    data = _body()
+    schema, refs = _schema_text(data), _references(data)
     _json_subject(name)
     session = web.session()
     against = service.get_version_by_number(session, name, ref) if ref is not None else None
-    result = service.confluent_compatibility(session, name, schema, against)
-    data: dict[str, Any] = {"is_compatible": result.compatible}
+    result = service.confluent_compatibility(session, name, schema, against, refs)
+    answer: dict[str, Any] = {"is_compatible": result.compatible}
     if _flag("verbose"):
-        data["messages"] = [f"{c.path or '/'}: {c.message} [{c.rule}]" for c in result.breaking]
-    return _reply(data)
+        answer["messages"] = [f"{c.path or '/'}: {c.message} [{c.rule}]" for c in result.breaking]
+    return _reply(answer)
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -369,7 +385,9 @@ def delete_subject_config(subject: str) -> Response:
 @guarded(write=False)
 def schema_by_id(schema_id: int) -> Response:
     found = _json_schema(schema_id)
-    return _reply({"schema": json.dumps(found.document), "schemaType": SCHEMA_TYPE})
+    data = {"schema": json.dumps(found.document), "schemaType": SCHEMA_TYPE}
+    holders = service.versions_of_schema(web.session(), schema_id, include_deleted=True)
+    return _reply(_with_references(data, holders[0]) if holders else data)
 
 
 @bp.get("/schemas/ids/<int:schema_id>/versions")

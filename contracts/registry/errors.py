@@ -87,6 +87,14 @@ class ReadOnlyMode(RegistryServiceError):
     confluent_code = 42205
 
 
+class ReferenceExists(RegistryServiceError):
+    """Confluent: a version other schemas reference cannot be deleted."""
+
+    status = 422
+    code = "reference-exists"
+    confluent_code = 42206
+
+
 class ConsumerNotFound(RegistryServiceError):
     status = 404
     code = "consumer-not-found"

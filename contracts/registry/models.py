@@ -126,12 +126,40 @@ class ContractVersion(RegistryBase):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subject: Mapped[Subject] = relationship(lazy="joined")
+    references: Mapped[list[SchemaReference]] = relationship(
+        foreign_keys="SchemaReference.version_id",
+        order_by="SchemaReference.position",
+        cascade="all, delete-orphan",
+    )
 
     __table_args__ = (
         UniqueConstraint("subject_id", "number", name="uq_registry_version_subject_number"),
         UniqueConstraint("subject_id", "version", name="uq_registry_version_subject_version"),
         Index("ix_registry_version_fingerprint", "subject_id", "fingerprint"),
         Index("ix_registry_version_schema_id", "schema_id"),
+    )
+
+
+class SchemaReference(RegistryBase):
+    """A Confluent schema reference: `version` resolves `$ref`s to `name` with `target`.
+
+    The target is a version row (not a subject name and number) so that `referencedby` is one
+    indexed lookup and a referenced version cannot be deleted from under its referrers.
+    """
+
+    __tablename__ = "registry_reference"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("registry_version.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    target_id: Mapped[int] = mapped_column(ForeignKey("registry_version.id"))
+
+    target: Mapped[ContractVersion] = relationship(foreign_keys=[target_id], lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "name", name="uq_registry_reference_version_name"),
+        Index("ix_registry_reference_target_id", "target_id"),
     )
 
 

@@ -7,7 +7,6 @@ engine in `contracts.compatibility`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from contracts.compatibility.loader import Contract, load_contract, parse_text
 from contracts.compatibility.modes import check_compatibility, diff_contracts
 from contracts.compatibility.result import Change, CompatibilityResult, Level, Mode
+from contracts.registry import references
 from contracts.registry.errors import (
     AlreadyExists,
     ConsumerNotFound,
@@ -54,9 +54,11 @@ from contracts.registry.models import (
     ContractVersion,
     RegistrySchema,
     RegistrySetting,
+    SchemaReference,
     Subject,
     utcnow,
 )
+from contracts.registry.references import Reference
 from contracts.registry.semver import BUMPS, FIRST, SemVer, VersionRange
 
 DEFAULT_MODE = Mode.BACKWARD
@@ -122,21 +124,18 @@ def normalize_document(content: Any) -> Any:
         raise InvalidSchema(f"the document cannot be represented as JSON: {exc}") from exc
 
 
-def fingerprint(document: Any) -> str:
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 _CONTRACTS: OrderedDict[tuple[str, str], Contract] = OrderedDict()
 _CONTRACT_CACHE_SIZE = 64
 
 
 def _contract_of(version: ContractVersion) -> Contract:
-    """Stored documents were validated on the way in; cache them parsed by fingerprint."""
+    """Stored documents were validated on the way in; cache them parsed by fingerprint (which
+    covers the references too). A version with references is read bundled with them."""
     key = (version.fingerprint, version.subject.format)
     contract = _CONTRACTS.get(key)
     if contract is None:
-        contract = load_contract(version.document, version.subject.format, source=version.version)
+        document = references.bundle(version.document, references.of_version(version))
+        contract = load_contract(document, version.subject.format, source=version.version)
         _CONTRACTS[key] = contract
         if len(_CONTRACTS) > _CONTRACT_CACHE_SIZE:
             _CONTRACTS.popitem(last=False)
@@ -150,14 +149,17 @@ class Candidate:
     document: Any
     contract: Contract
     fingerprint: str
+    references: tuple[Reference, ...] = ()
 
 
-def load_candidate(content: Any, fmt: str) -> Candidate:
+def load_candidate(content: Any, fmt: str, refs: Sequence[Reference] = ()) -> Candidate:
+    """A document as it would be stored, and its contract as the engine reads it (bundled
+    with its references); the fingerprint covers both."""
     if content is None:
         raise InvalidSchema("the contract document is missing", errors={"content": ["Required."]})
     document = normalize_document(content)
-    contract = load_contract(document, fmt, source="candidate")
-    return Candidate(document, contract, fingerprint(document))
+    contract = load_contract(references.bundle(document, refs), fmt, source="candidate")
+    return Candidate(document, contract, references.digest(document, refs), tuple(refs))
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -494,10 +496,13 @@ def _schema_row(session: Session, fmt: str, digest: str, document: Any) -> Regis
     return row
 
 
-def find_by_content(session: Session, name: str, content: Any) -> ContractVersion:
-    """The version of `name` holding exactly this document (Confluent's lookup)."""
+def find_by_content(
+    session: Session, name: str, content: Any, refs: Sequence[Reference] = ()
+) -> ContractVersion:
+    """The version of `name` holding exactly this document and references (Confluent's
+    lookup)."""
     subject = get_subject(session, name)
-    candidate = load_candidate(content, subject.format)
+    candidate = load_candidate(content, subject.format, refs)
     found = _same_content(session, subject, candidate.fingerprint)
     if found is None:
         raise SchemaNotFound(f"Schema not found under subject '{name}'.")
@@ -558,6 +563,7 @@ def evaluate(
     bump: str | None = None,
     allow_major_under_none: bool = False,
     confluent: bool = False,
+    refs: Sequence[Reference] = (),
 ) -> Evaluation:
     """Judge a candidate against the subject's versions and its compatibility mode.
 
@@ -565,7 +571,7 @@ def evaluate(
     major version, given explicitly (`version` or `bump="major"`); Confluent clients cannot say
     so, hence `allow_major_under_none`, which lets NONE-mode registrations take one.
     """
-    candidate = load_candidate(content, subject.format)
+    candidate = load_candidate(content, subject.format, refs)
     mode = effective_mode(session, subject)
     versions = _versions(session, subject)
     identical = next((v for v in versions if v.fingerprint == candidate.fingerprint), None)
@@ -693,8 +699,10 @@ def register_version(
     bump: str | None = None,
     allow_major_under_none: bool = False,
     confluent: bool = False,
+    refs: Sequence[Reference] = (),
 ) -> Registration:
-    """Register a new immutable version; identical content returns the existing version."""
+    """Register a new immutable version (with its schema references, if any); identical
+    content returns the existing version. One transaction."""
     subject = get_subject(session, name)
     evaluation = evaluate(
         session,
@@ -704,6 +712,7 @@ def register_version(
         bump=bump,
         allow_major_under_none=allow_major_under_none,
         confluent=confluent,
+        refs=refs,
     )
     if evaluation.identical_to is not None:
         return Registration(evaluation.identical_to, False, evaluation)
@@ -746,6 +755,10 @@ def register_version(
         state=ACTIVE,
         created_by=ctx.actor,
         schema_id=schema.id,
+        references=[
+            SchemaReference(position=i, name=r.name, target_id=r.target.id)
+            for i, r in enumerate(evaluation.candidate.references)
+        ],
     )
     session.add(row)
     try:
@@ -766,6 +779,7 @@ def register_version(
             "number": number,
             "fingerprint": row.fingerprint,
             "changes": len(evaluation.changes),
+            "references": [r.to_dict() for r in evaluation.candidate.references],
         },
     )
     session.commit()
@@ -797,6 +811,7 @@ def delete_version(
             f"Subject '{name}' Version {found.number} was soft deleted. Set permanent=true "
             "to delete permanently"
         )
+    references.refuse_if_referenced(session, [found], permanent=permanent)
     _delete(session, ctx, subject, [found], permanent)
     session.commit()
     return found.number
@@ -819,12 +834,14 @@ def delete_subject(
             raise LifecycleConflict(
                 f"Subject '{name}' still has declared consumers; remove them first."
             )
+        references.refuse_if_referenced(session, every, permanent=True)
         _delete(session, ctx, subject, every, True)
         session.delete(subject)
         numbers = sorted(v.number for v in every)
     else:
         if every and not live:
             raise SubjectSoftDeleted(f"Subject '{name}' was soft deleted.")
+        references.refuse_if_referenced(session, live, permanent=False)
         _delete(session, ctx, subject, live, False)
         numbers = sorted(v.number for v in live)
     session.commit()
@@ -938,12 +955,16 @@ def check_candidate(
 
 
 def confluent_compatibility(
-    session: Session, name: str, content: Any, against: ContractVersion | None = None
+    session: Session,
+    name: str,
+    content: Any,
+    against: ContractVersion | None = None,
+    refs: Sequence[Reference] = (),
 ) -> CompatibilityResult:
     """Confluent's compatibility check: against one version, or (None) against the versions
     the subject's mode compares with. Mode NONE is always compatible."""
     subject = get_subject(session, name)
-    candidate = load_candidate(content, subject.format)
+    candidate = load_candidate(content, subject.format, refs)
     mode = effective_mode(session, subject)
     if against is not None:
         scope = [against]
@@ -1057,7 +1078,7 @@ def resolve_schema(session: Session, subject: str, version: str | None = None) -
         if not active:
             raise VersionNotFound(f"Subject '{subject}' has no active version.")
         row = active[-1]
-    document = row.document
+    document = references.bundle(row.document, references.of_version(row))
     if isinstance(document, bool):  # `true` / `false` are schemas too
         return {} if document else {"not": {}}
     return dict(document)
