@@ -8,6 +8,9 @@ component schema from hundreds of operations).
 
 from __future__ import annotations
 
+import json
+import marshal
+import re
 from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote
@@ -26,6 +29,10 @@ from referencing.jsonschema import (
 from contracts.errors import UnresolvableReference
 
 _ROOT_URI = "urn:contracts:document"
+_JSON_REF = re.compile(r'"\$ref": "((?:[^"\\]|\\.)*)"')
+# marshal version 2 writes a str as 'u' (or 't', interned), a little-endian int32 byte length
+# and its UTF-8 bytes: a "$ref" key followed by a string value.
+_MARSHAL_REF = re.compile(rb"[ut]\x04\x00\x00\x00\$ref[ut]")
 
 
 class Dialect(StrEnum):
@@ -121,7 +128,10 @@ class SchemaDocument:
         self.root = root
         self.dialect = dialect
         self.source = source
-        self._resolved: dict[int, Any] = {}
+        # id(node) -> (node, value): holding the node keeps its id from being reused while the
+        # document (shared by every comparison of its contract) lives.
+        self._resolved: dict[int, tuple[Any, Any]] = {}
+        self._texts: dict[int, tuple[Any, bytes | str]] = {}
         self._pointers: dict[str, Any] = {}
         self._keepalive: list[Any] = []  # synthetic nodes must outlive the id()-keyed caches
         self._resolver: Any = None
@@ -131,8 +141,8 @@ class SchemaDocument:
         if not isinstance(node, dict) or "$ref" not in node:
             return node
         cached = self._resolved.get(id(node))
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] is node:
+            return cached[1]
         seen: set[int] = set()
         current = node
         while isinstance(current, dict) and isinstance(current.get("$ref"), str):
@@ -154,8 +164,40 @@ class SchemaDocument:
                 self._keepalive.append(merged)
                 target = merged
             current = target
-        self._resolved[id(node)] = current
+        self._resolved[id(node)] = (node, current)
         return current
+
+    def text(self, node: Any) -> bytes | str:
+        """A node's exact serialisation, cached: equal texts mean equal nodes with key order
+        kept and types apart (true is not 1, 1.0 is not 1, unlike Python's ==).
+
+        marshal (C, ~4x faster than json.dumps) for JSON data; JSON text for anything marshal
+        cannot write (YAML dates).
+        """
+        cached = self._texts.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        try:
+            text: bytes | str = marshal.dumps(node, 2)  # version 2: no back-references
+        except ValueError:
+            text = json.dumps(node, ensure_ascii=False, default=str)
+        self._texts[id(node)] = (node, text)
+        return text
+
+    def refs_in(self, node: Any) -> set[str]:
+        """The `$ref` strings anywhere in a node, read from its text (a property named "$ref"
+        holds an object, not a string, and is not matched)."""
+        text = self.text(node)
+        if isinstance(text, str):
+            return {
+                json.loads(f'"{raw}"') if "\\" in raw else raw for raw in _JSON_REF.findall(text)
+            }
+        found = set()
+        for match in _MARSHAL_REF.finditer(text):
+            start = match.end()
+            size = int.from_bytes(text[start : start + 4], "little")
+            found.add(text[start + 4 : start + 4 + size].decode("utf-8", "surrogatepass"))
+        return found
 
     def keep(self, node: Any) -> None:
         """Keep a synthetic node alive as long as the document (caches key on its id)."""

@@ -13,8 +13,6 @@ co-inductive reading of recursive types.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -48,6 +46,7 @@ from contracts.compatibility.schema_keywords import (
     types_out,
 )
 from contracts.compatibility.schema_objects import ObjectChecks
+from contracts.errors import UnresolvableReference
 
 R = SchemaRule
 
@@ -116,14 +115,10 @@ class SchemaComparator(ObjectChecks, ArrayChecks):
         if known is not None:
             return known
         self._same[key] = True  # a cycle met again is assumed identical
-        w_text, r_text = _text(w), _text(r)
-        if w_text == r_text:
-            # The same JSON text (serialised in C, far faster than walking it here): identical
-            # if every `$ref` in it reaches identical targets in the two documents.
-            same = all(
-                self._identical(self.w_doc.lookup(ref), self.r_doc.lookup(ref))
-                for ref in _refs(w_text)
-            )
+        if self.w_doc.text(w) == self.r_doc.text(r):
+            # The same text (serialised in C, far faster than walking it here): identical if
+            # every `$ref` in it reaches identical targets in the two documents.
+            same = all(self._same_target(ref) for ref in self.w_doc.refs_in(w))
             self._same[key] = same
             return same
         if isinstance(w, list):
@@ -143,6 +138,21 @@ class SchemaComparator(ObjectChecks, ArrayChecks):
             same = all(self._identical(v, r[k]) for k, v in w.items())
         self._same[key] = same
         return same
+
+    def _same_target(self, ref: str) -> bool:
+        """Does `ref` reach identical nodes in both documents? A reference neither document
+        resolves (an external one) is the same reference; `refs_in` may also offer a string
+        that only looks like a reference (a list ["$ref", "x"]): one side failing is a
+        difference, which only costs a full comparison."""
+        targets = []
+        for doc in (self.w_doc, self.r_doc):
+            try:
+                targets.append(doc.lookup(ref))
+            except UnresolvableReference:
+                targets.append(MISSING)
+        if any(target is MISSING for target in targets):
+            return targets[0] is targets[1]
+        return self._identical(targets[0], targets[1])
 
     def swapped(self) -> SchemaComparator:
         """A comparator reading in the other direction (for `not`, which is contravariant)."""
@@ -474,22 +484,6 @@ class SchemaComparator(ObjectChecks, ArrayChecks):
         if len(offered) > len(needed):
             rule = R.PRODUCT_TYPE_NARROWED if product else R.SUM_TYPE_EXTENDED
             yield Finding(rule, (keyword,), len(w_members), len(r_members))
-
-
-_REF_TEXT = re.compile(r'"\$ref": "((?:[^"\\]|\\.)*)"')
-
-
-def _text(node: Any) -> str:
-    """JSON text of a node (types kept apart: true is not 1, unlike Python's ==)."""
-    return json.dumps(node, ensure_ascii=False, default=str)
-
-
-def _refs(text: str) -> set[str]:
-    """The `$ref` strings in a node's JSON text (a property named "$ref" holds no string)."""
-    found = set()
-    for raw in _REF_TEXT.findall(text):
-        found.add(json.loads(f'"{raw}"') if "\\" in raw else raw)
-    return found
 
 
 def schema_findings(

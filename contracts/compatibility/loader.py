@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,18 @@ class Contract:
     document: Any
     dialect: Dialect
     source: str | None = None
+    _schema_document: SchemaDocument | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def schema_document(self) -> SchemaDocument:
-        return SchemaDocument(self.document, self.dialect, self.source)
+        """The document with its `$ref` and text caches, one per contract: both directions of
+        a comparison (and every comparison of a cached contract) share what it learnt."""
+        if self._schema_document is None:
+            doc = SchemaDocument(self.document, self.dialect, self.source)
+            object.__setattr__(self, "_schema_document", doc)
+            return doc
+        return self._schema_document
 
 
 def read_text(path: str | Path) -> str:

@@ -10,7 +10,10 @@ design), exit-code counts, spurious changes, internal errors (what used to be tr
 timeouts, time percentiles per document, and the slowest files.
 
 Usage: .venv/bin/python scripts/bench/contracts_corpus.py [--version 1.3.17] [--workers 1]
-       [--timeout 120] [--limit N]
+       [--timeout 120] [--limit N] [--keep DIR] [--only SUBSTRING]
+npm keeps the downloaded tarball in its own cache (~/.npm/_cacache), so a second run does not
+download it again; `--keep DIR` installs into DIR (reused when already installed there) instead
+of a temporary directory, e.g. to profile single files afterwards.
 The machine the figures come from may be shared; the time figures are indicative.
 """
 
@@ -34,9 +37,22 @@ _VERSION_LINE = re.compile(r"[\"']?\b(openapi|swagger)[\"']?\s*:\s*[\"']?([0-9.]
 
 
 def install(version: str, into: Path) -> Path:
+    installed = into / "node_modules" / PACKAGE / "package.json"
+    if installed.exists() and json.loads(installed.read_text())["version"] == version:
+        return installed.parent
     subprocess.run(
-        ["npm", "install", "--prefix", str(into), "--no-save", "--ignore-scripts",
-         "--no-audit", "--no-fund", "--silent", f"{PACKAGE}@{version}"],
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(into),
+            "--no-save",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            f"{PACKAGE}@{version}",
+        ],
         check=True,
     )
     return into / "node_modules" / PACKAGE
@@ -106,14 +122,23 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--limit", type=int, help="only the first N documents")
+    parser.add_argument("--keep", type=Path, help="install into (or reuse) this directory")
+    parser.add_argument("--only", help="only documents whose path holds this substring")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="contracts-corpus-") as tmp:
-        root = install(args.version, Path(tmp))
+    with contextlib.ExitStack() as stack:
+        tmp = args.keep or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="contracts-corpus-"))
+        )
+        root = install(args.version, tmp)
         paths, swagger = documents(root)
+        if args.only:
+            paths = [p for p in paths if args.only in str(p.relative_to(root))]
         if args.limit:
             paths = paths[: args.limit]
-        print(f"{PACKAGE}@{args.version}: {len(paths)} OpenAPI 3.x documents "
-              f"({swagger} Swagger 2.0 skipped)")
+        print(
+            f"{PACKAGE}@{args.version}: {len(paths)} OpenAPI 3.x documents "
+            f"({swagger} Swagger 2.0 skipped)"
+        )
         started = time.perf_counter()
         results = run(paths, args.workers, args.timeout)
         wall = time.perf_counter() - started
@@ -128,8 +153,11 @@ def main() -> int:
         times = [t for _, code, _, t, _ in results if code >= 0]
         rel = {str(p): str(Path(p).relative_to(root)) for p in paths}
         print(f"wall {wall:.0f} s with {args.workers} worker(s)")
-        print("exit codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
-              + "  (-1: timeout)")
+        print(
+            "exit codes: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(codes.items()))
+            + "  (-1: timeout)"
+        )
         clean = sum(1 for _, code, n, _, _ in results if code == 0 and n == 0)
         share = 100 * clean / max(len(results), 1)
         print(f"self-diff clean: {clean}/{len(results)} ({share:.1f}%)")
@@ -138,9 +166,12 @@ def main() -> int:
             print(f"  INTERNAL {rel[path]}: {message[:160]}")
         for reason, count in refused.most_common(10):
             print(f"  refused x{count}: {reason}")
-        p50, p90, p99 = (percentile(times, q) for q in (0.5, 0.9, 0.99))
-        print(f"time per document: p50 {p50:.3f} s, p90 {p90:.3f} s, p99 {p99:.3f} s, "
-              f"max {max(times, default=0.0):.2f} s")
+        p50, p90, p95, p99 = (percentile(times, q) for q in (0.5, 0.9, 0.95, 0.99))
+        print(
+            f"time per document: p50 {p50:.3f} s, p90 {p90:.3f} s, p95 {p95:.3f} s, "
+            f"p99 {p99:.3f} s, "
+            f"max {max(times, default=0.0):.2f} s"
+        )
         slow = sorted(results, key=lambda r: -r[3])
         print(f"over 2 s: {sum(1 for r in results if r[3] > 2)}; slowest:")
         for path, code, _, seconds, _ in slow[:10]:

@@ -88,9 +88,7 @@ def register_chain(registry: Any) -> tuple[int, int, int]:
     )
     order = registry.register_schema(
         "orders-value",
-        schema(
-            ORDER, [ref("customer.json", "customer", 1), ref("address.json", "address", 1)]
-        ),
+        schema(ORDER, [ref("customer.json", "customer", 1), ref("address.json", "address", 1)]),
     )
     return address, customer, order
 
@@ -202,9 +200,7 @@ def test_validation_in_the_hub_resolves_references(app: Any, registry: Any) -> N
         document = service.resolve_schema(web.session(), "orders-value")
     validator = jsonschema.Draft7Validator(document)
     assert list(validator.iter_errors(GOOD_ORDER)) == []
-    assert [e.message for e in validator.iter_errors(BAD_ORDER)] == [
-        "69 is not of type 'string'"
-    ]
+    assert [e.message for e in validator.iter_errors(BAD_ORDER)] == ["69 is not of type 'string'"]
 
 
 # --- the same in Confluent's HTTP dialect ---------------------------------------------------
