@@ -32,6 +32,7 @@ __all__ = [
     "TokenSetAtThresholds",
     "comparison_from_dict",
     "row_table",
+    "words_conflict",
 ]
 
 NULL_LEVEL = -1
@@ -312,6 +313,15 @@ class TokenSetAtThresholds(_ThresholdComparison):
     With ``numbers_agree=True`` (street lines) two values whose numbers differ ("Main
     Street 12" vs "Main Street 93") are "else" however alike their words: one street,
     two buildings.
+
+    With ``words_agree=True`` (organisation names) two values that *each* have a word
+    the other lacks ("Denomli Alimentari" vs "Denomli Impianti", "Acme Holding" vs
+    "Acme Services", "Rota Verkstad" vs "Ulom Verkstad") are "else" however alike their
+    characters: a long shared word (a brand, or a trade every tenth firm has) must not
+    make two names close. Words are paired when equal, within a typo of each other, an
+    abbreviation of the other ("Trasp." / "Trasporti", "Maskinfab." / "Maskinfabrik") or
+    an initial ("J." / "Javier"); a name that only adds words to the other (a dropped
+    word, or a sibling) is left to the fuzzy levels.
     """
 
     type_name = "TokenSetAtThresholds"
@@ -323,23 +333,28 @@ class TokenSetAtThresholds(_ThresholdComparison):
         *,
         subset: bool = False,
         numbers_agree: bool = False,
+        words_agree: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(feature, sorted(thresholds, reverse=True), name=name)
         self.subset = subset
         self.numbers_agree = numbers_agree
+        self.words_agree = words_agree
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"thresholds": self.thresholds, "subset": self.subset}
         if self.numbers_agree:
             out["numbers_agree"] = True
+        if self.words_agree:
+            out["words_agree"] = True
         return out
 
-    def _numbers_differ(self, x: str, y: str) -> bool:
-        if not self.numbers_agree:
-            return False
-        nx, ny = _numbers(x), _numbers(y)
-        return bool(nx) and bool(ny) and nx != ny
+    def _words_or_numbers_differ(self, x: str, y: str) -> bool:
+        if self.numbers_agree:
+            nx, ny = _numbers(x), _numbers(y)
+            if nx and ny and nx != ny:
+                return True
+        return self.words_agree and words_conflict(x, y)
 
     @property
     def labels(self) -> list[str]:
@@ -351,7 +366,7 @@ class TokenSetAtThresholds(_ThresholdComparison):
             return NULL_LEVEL
         if x == y:
             return 0
-        if self._numbers_differ(x, y):
+        if self._words_or_numbers_differ(x, y):
             return len(self.thresholds) + 1
         if self.subset:
             sim = fuzz.token_set_ratio(x, y) / 100.0
@@ -384,15 +399,84 @@ class TokenSetAtThresholds(_ThresholdComparison):
         xs, ys, null, equal = self._columns(a, b)
         out = _fuzzy_levels(xs, ys, null, equal, similarity,
                             lambda sim: (sim[:, None] < thresholds).sum(axis=1))
-        if self.numbers_agree:
-            fuzzy = np.flatnonzero(out > 0)
+        if self.numbers_agree or self.words_agree:
+            fuzzy = np.flatnonzero((out > 0) & (out <= len(self.thresholds)))
             if fuzzy.size:
                 differ = np.fromiter(
-                    (self._numbers_differ(x, y)
+                    (self._words_or_numbers_differ(x, y)
                      for x, y in zip(xs[fuzzy].tolist(), ys[fuzzy].tolist(), strict=True)),
                     dtype=bool, count=fuzzy.size)
                 out[fuzzy[differ]] = len(self.thresholds) + 1
         return out
+
+
+# Two words are one when one typo apart, within this Indel similarity (two typos in a
+# seven-letter word)...
+_WORD_SIMILARITY = 0.7
+# ... or when the shorter is an abbreviation of the longer: its letters in order with
+# the same first letter ("svs" / "services", one typo allowed: "sxvcs"), or this close to a part of the longer,
+# typo included ("metqlomec" / "metalomecanica", "terh" / "technology").
+_ABBREVIATION_SIMILARITY = 0.75
+
+
+# Names whose letters, spaces removed, are this similar are one name written apart.
+_JOINED_SIMILARITY = 0.85
+
+
+def _in_order(short: str, long_: str) -> bool:
+    letters = iter(long_)
+    return all(ch in letters for ch in short)
+
+
+def _words_pair(x: str, y: str) -> bool:
+    if x == y:
+        return True
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) == 1:  # an initial
+        return short == long_[0]
+    if len(short) == 2:  # "fg" / "manufacturing", "nd" / "industries", "ce" / "de"
+        return _in_order(short, long_) or (len(long_) == 2 and short[0] != long_[0]
+                                           and short[1] == long_[1])
+    if (DamerauLevenshtein.distance(x, y, score_cutoff=1) <= 1
+            or fuzz.ratio(x, y) >= _WORD_SIMILARITY * 100):
+        return True
+    return len(long_) - len(short) >= 2 and (
+        _abbreviates(short, long_)
+        or fuzz.partial_ratio(short, long_) >= _ABBREVIATION_SIMILARITY * 100)
+
+
+def _abbreviates(short: str, long_: str) -> bool:
+    """``short``'s letters in ``long_``'s order, same first letter, one typo allowed."""
+    if short[0] == long_[0] and _in_order(short, long_):
+        return True
+    if len(short) >= 4 and _in_order(short[1:], long_[1:]):  # a typo in the first letter
+        return True
+    return any(_in_order(cut, long_) and cut[0] == long_[0]
+               for cut in (short[:k] + short[k + 1:] for k in range(len(short))))
+
+
+@lru_cache(maxsize=262144)
+def words_conflict(x: str, y: str) -> bool:
+    """Whether each of two normalised names has a word the other lacks.
+
+    Words are paired when equal, within a typo, or an abbreviation of each other
+    (``_words_pair``); a one-letter word (an initial, a stray "k" for "&") is never the
+    unpaired one; a one-word acronym of the other name pairs with it.
+    True only when both sides keep an unpaired word: "acme holding" / "acme services"
+    conflict, "acme" / "acme services" do not.
+    """
+    xs, ys = x.split(), y.split()
+    for one, other in ((xs, ys), (ys, xs)):  # an acronym: "nnb" / "norvikri nabytek baltic"
+        if len(one) == 1 and len(other) > 1 and one[0] == "".join(w[0] for w in other):
+            return False
+    # A one-letter word (an initial, a stray "k" for "&") is never the unpaired one.
+    if not any(len(w) > 1 and not any(_words_pair(w, v) for v in ys) for w in xs):
+        return False
+    if not any(len(v) > 1 and not any(_words_pair(v, w) for w in xs) for v in ys):
+        return False
+    # Words run together or split apart ("acmeind" / "acme ind"): one name after all.
+    return len(xs) == len(ys) or (
+        fuzz.ratio(x.replace(" ", ""), y.replace(" ", "")) < _JOINED_SIMILARITY * 100)
 
 
 _DIGITS = re.compile(r"\d+")

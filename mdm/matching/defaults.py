@@ -144,7 +144,7 @@ def _party(version: str) -> dict[str, Any]:
         ],
         "comparisons": _priors([
             {"type": "TokenSetAtThresholds", "feature": "name",
-             "thresholds": [0.92, 0.85, 0.7]},
+             "thresholds": [0.92, 0.85, 0.7], "words_agree": True},
             {"type": "ExactMatch", "feature": "name.legal_form", "name": "legal_form"},
             {"type": "IdentifierComparison", "feature": "tax_id"},
             {"type": "TokenSetAtThresholds", "feature": "street", "thresholds": [0.9, 0.7],
@@ -306,7 +306,7 @@ def _legal_entity() -> dict[str, Any]:
         "comparisons": _priors([
             {"type": "ExactMatch", "feature": "code"},
             {"type": "TokenSetAtThresholds", "feature": "name",
-             "thresholds": [0.92, 0.85, 0.7]},
+             "thresholds": [0.92, 0.85, 0.7], "words_agree": True},
             {"type": "ExactMatch", "feature": "name.legal_form", "name": "legal_form"},
             {"type": "ExactMatch", "feature": "currency"},
             {"type": "IdentifierComparison", "feature": "tax_id"},
