@@ -17,6 +17,7 @@ from contracts.compatibility.changes import api_change, api_schema_change
 from contracts.compatibility.document import SchemaDocument
 from contracts.compatibility.jsonschema_diff import DiffOptions, SchemaComparator
 from contracts.compatibility.loader import Contract
+from contracts.compatibility.pointer import escape
 from contracts.compatibility.result import Change, Direction
 from contracts.compatibility.rules import ApiRule as A
 from contracts.errors import UnresolvableReference
@@ -31,10 +32,6 @@ _JSON_SCHEMA_FORMATS = (
 _V2_ACTIONS = {"publish": "receive", "subscribe": "send"}
 _PARAMETER = re.compile(r"\{[^}/]*\}")
 _UNRESOLVED: Any = object()
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 class _Operation:
@@ -161,7 +158,7 @@ class AsyncApiDiff:
         old = self.old_doc.root.get("channels") or {}
         new = self.new_doc.root.get("channels") or {}
         for name in old:
-            pointer = f"/channels/{_escape(name)}"
+            pointer = f"/channels/{escape(name)}"
             if name not in self.channel_map:
                 yield api_change(A.CHANNEL_REMOVED, pointer, name, "channels", self.direction)
                 continue
@@ -171,14 +168,14 @@ class AsyncApiDiff:
             if not self.v2 and old_address != new_address:
                 yield api_change(
                     A.CHANNEL_ADDRESS_CHANGED,
-                    f"/channels/{_escape(new_name)}/address",
+                    f"/channels/{escape(new_name)}/address",
                     new_name,
                     "channels",
                     self.direction,
                 )
         for name in new.keys() - set(self.channel_map.values()):
             yield api_change(
-                A.CHANNEL_ADDED, f"/channels/{_escape(name)}", name, "channels", self.direction
+                A.CHANNEL_ADDED, f"/channels/{escape(name)}", name, "channels", self.direction
             )
 
     def _operations(self) -> Iterator[Change]:
@@ -224,15 +221,15 @@ class AsyncApiDiff:
     def _operation_pointer(self, key: str) -> str:
         if self.v2:
             channel, verb = key.rsplit(" ", 1)
-            return f"/channels/{_escape(channel)}/{verb}"
-        return f"/operations/{_escape(key)}"
+            return f"/channels/{escape(channel)}/{verb}"
+        return f"/operations/{escape(key)}"
 
     def _messages(
         self, old_op: _Operation, new_op: _Operation, pointer: str, what: str
     ) -> Iterator[Change]:
         receive = new_op.action == "receive"
         for key, old_raw in old_op.messages.items():
-            message_pointer = f"{pointer}/messages/{_escape(key)}"
+            message_pointer = f"{pointer}/messages/{escape(key)}"
             message_what = f"{what} message '{key}'"
             new_raw = new_op.messages.get(key)
             if new_raw is None:
@@ -257,7 +254,7 @@ class AsyncApiDiff:
             rule = A.RECEIVED_MESSAGE_ADDED if receive else A.SENT_MESSAGE_ADDED
             yield api_change(
                 rule,
-                f"{pointer}/messages/{_escape(key)}",
+                f"{pointer}/messages/{escape(key)}",
                 f"{what} message '{key}'",
                 "messages",
                 self.direction,

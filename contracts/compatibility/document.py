@@ -26,6 +26,7 @@ from referencing.jsonschema import (
     specification_with,
 )
 
+from contracts.compatibility.pointer import unescape
 from contracts.errors import UnresolvableReference
 
 _ROOT_URI = "urn:contracts:document"
@@ -229,7 +230,7 @@ class SchemaDocument:
     def _pointer(self, ref: str) -> Any:
         node = self.root
         for raw in ref[2:].split("/") if ref != "#" else ():
-            part = unquote(raw).replace("~1", "/").replace("~0", "~")
+            part = unescape(unquote(raw))
             if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from contracts.compatibility import schema_facts as sf
+from contracts.compatibility.pointer import join as join_pointer
 from contracts.compatibility.result import Level
 from contracts.compatibility.rules import SCHEMA_RULES, SchemaRule
 from contracts.compatibility.schema_facts import MISSING
@@ -76,4 +77,4 @@ def differs(w_value: Any, r_value: Any) -> bool:
 
 
 def render_pointer(path: Path) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return join_pointer(path)

@@ -14,19 +14,11 @@ from typing import Any
 
 import yaml
 
+from contracts.compatibility.pointer import join as join_pointer
+from contracts.compatibility.pointer import split as split_pointer
 from contracts.compatibility.result import Change, CompatibilityResult
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def split_pointer(pointer: str) -> list[str]:
-    if not pointer or pointer == "/":
-        return []
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
-
-
-def join_pointer(parts: list[str]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def _deref(root: Any, node: Any, actual: list[str]) -> tuple[Any, list[str]]:

@@ -17,14 +17,11 @@ from contracts.compatibility.changes import api_change, api_schema_change
 from contracts.compatibility.document import SchemaDocument
 from contracts.compatibility.jsonschema_diff import DiffOptions, SchemaComparator
 from contracts.compatibility.loader import HTTP_METHODS, Contract
+from contracts.compatibility.pointer import escape
 from contracts.compatibility.result import Change, Direction
 from contracts.compatibility.rules import ApiRule as A
 
 _TEMPLATE = re.compile(r"\{[^}/]*\}")
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 class OpenApiDiff:
@@ -64,7 +61,7 @@ class OpenApiDiff:
             yield from self._operations(old_path, old_item, new_path, new_item)
         for template, (new_path, _item) in new_paths.items():
             if template not in old_paths:
-                pointer = f"/paths/{_escape(new_path)}"
+                pointer = f"/paths/{escape(new_path)}"
                 yield api_change(A.ENDPOINT_ADDED, pointer, new_path, "paths", self.direction)
 
     def _path_removed(self, path: str, item: dict[str, Any]) -> Change:
@@ -75,14 +72,14 @@ class OpenApiDiff:
             if deprecated
             else A.API_PATH_REMOVED_WITHOUT_DEPRECATION
         )
-        return api_change(rule, f"/paths/{_escape(path)}", path, "paths", self.direction)
+        return api_change(rule, f"/paths/{escape(path)}", path, "paths", self.direction)
 
     def _operations(
         self, old_path: str, old_item: dict[str, Any], new_path: str, new_item: dict[str, Any]
     ) -> Iterator[Change]:
         for method in HTTP_METHODS:
             old_op, new_op = old_item.get(method), new_item.get(method)
-            pointer = f"/paths/{_escape(new_path)}/{method}"
+            pointer = f"/paths/{escape(new_path)}/{method}"
             what = f"{method.upper()} {new_path}"
             if not isinstance(old_op, dict):
                 if isinstance(new_op, dict):
@@ -171,7 +168,7 @@ class _Operation:
     ) -> Iterator[Change]:
         for key, new_param in new.items():
             location, name = key[0], str(new_param["name"])
-            pointer = f"{self.pointer}/parameters/{location}/{_escape(name)}"
+            pointer = f"{self.pointer}/parameters/{location}/{escape(name)}"
             what = f"{self.what} {location} parameter '{name}'"
             old_param = old.get(key)
             required = new_param.get("required") is True or location == "path"
@@ -198,7 +195,7 @@ class _Operation:
             )
         for key in old.keys() - new.keys():
             location, name = key[0], str(old[key]["name"])
-            pointer = f"{self.pointer}/parameters/{location}/{_escape(name)}"
+            pointer = f"{self.pointer}/parameters/{location}/{escape(name)}"
             what = f"{self.what} {location} parameter '{name}'"
             yield self._api(A.REQUEST_PARAMETER_REMOVED, pointer, "parameters", what)
 
@@ -240,7 +237,7 @@ class _Operation:
         area = "request body" if request else "responses"
         matched: set[str] = set()
         for media_type, old_media in old.items():
-            media_pointer = f"{pointer}/content/{_escape(media_type)}"
+            media_pointer = f"{pointer}/content/{escape(media_type)}"
             # requests: the new server must accept what old clients send (a range covering
             # it); responses: old clients accept what the new server sends (either side's
             # range covering the other: */* narrowed to application/json is still readable)
@@ -268,13 +265,13 @@ class _Operation:
             if _media_match(media_type, old, both_ways=True) is not None:
                 continue  # covered by a range the old description already had
             rule = A.REQUEST_BODY_MEDIA_TYPE_ADDED if request else A.RESPONSE_MEDIA_TYPE_ADDED
-            media_pointer = f"{pointer}/content/{_escape(media_type)}"
+            media_pointer = f"{pointer}/content/{escape(media_type)}"
             yield self._api(rule, media_pointer, area, f"{what} {media_type}")
 
     def responses(self, old: dict[Any, Any], new: dict[Any, Any]) -> Iterator[Change]:
         for status, old_raw in old.items():
             status = str(status)
-            pointer = f"{self.pointer}/responses/{_escape(status)}"
+            pointer = f"{self.pointer}/responses/{escape(status)}"
             what = f"{self.what} response {status}"
             new_raw = new.get(status, new.get(int(status)) if status.isdigit() else None)
             if new_raw is None:
@@ -303,7 +300,7 @@ class _Operation:
         old_statuses = {str(s) for s in old}
         for status in new:
             if str(status) not in old_statuses:
-                pointer = f"{self.pointer}/responses/{_escape(str(status))}"
+                pointer = f"{self.pointer}/responses/{escape(str(status))}"
                 yield self._api(
                     A.RESPONSE_STATUS_ADDED, pointer, "responses", f"{self.what} response {status}"
                 )
@@ -313,7 +310,7 @@ class _Operation:
     ) -> Iterator[Change]:
         new_by_name = {name.lower(): value for name, value in new.items()}
         for name, old_raw in old.items():
-            header_pointer = f"{pointer}/headers/{_escape(name)}"
+            header_pointer = f"{pointer}/headers/{escape(name)}"
             header_what = f"{what} header '{name}'"
             old_header = self.diff.old_doc.resolve(old_raw)
             new_raw = new_by_name.get(name.lower())
