@@ -373,6 +373,8 @@ class TokenSetAtThresholds(_ThresholdComparison):
         else:
             # token_sort compares whole multisets of words, so extra words cost.
             sim = max(fuzz.token_sort_ratio(x, y), fuzz.ratio(x, y)) / 100.0
+        if self.words_agree:  # words run together ("lukaszind" / "lukasz industries")
+            sim = max(sim, _joined_ratio(x, y) / 100.0)
         for k, t in enumerate(self.thresholds):
             if sim >= t:
                 return k + 1
@@ -390,11 +392,15 @@ class TokenSetAtThresholds(_ThresholdComparison):
                               score_cutoff=cutoff) / 100.0
             # float64, as the scalar path computes: cpdist defaults to float32 for
             # these scorers, which would move scores sitting exactly on a threshold.
-            return np.maximum(
+            sim = np.maximum(
                 cpdist(x, y, scorer=fuzz.token_sort_ratio, dtype=np.float64,
                        score_cutoff=cutoff),
                 cpdist(x, y, scorer=fuzz.ratio, dtype=np.float64, score_cutoff=cutoff),
-            ) / 100.0
+            )
+            if self.words_agree:
+                sim = np.maximum(sim, cpdist(x, y, scorer=fuzz.ratio, dtype=np.float64,
+                                             processor=_unspaced, score_cutoff=cutoff))
+            return sim / 100.0
 
         xs, ys, null, equal = self._columns(a, b)
         out = _fuzzy_levels(xs, ys, null, equal, similarity,
@@ -410,8 +416,8 @@ class TokenSetAtThresholds(_ThresholdComparison):
         return out
 
 
-# Two words are one when one typo apart, within this Indel similarity (two typos in a
-# seven-letter word)...
+# Two words are one when two typos apart (one in a word of three letters), within this
+# Indel similarity...
 _WORD_SIMILARITY = 0.7
 # ... or when the shorter is an abbreviation of the longer: its letters in order with
 # the same first letter ("svs" / "services", one typo allowed: "sxvcs"), or this close to a part of the longer,
@@ -421,6 +427,14 @@ _ABBREVIATION_SIMILARITY = 0.75
 
 # Names whose letters, spaces removed, are this similar are one name written apart.
 _JOINED_SIMILARITY = 0.85
+
+
+def _unspaced(value: str) -> str:
+    return value.replace(" ", "")
+
+
+def _joined_ratio(x: str, y: str) -> float:
+    return fuzz.ratio(_unspaced(x), _unspaced(y))
 
 
 def _in_order(short: str, long_: str) -> bool:
@@ -434,10 +448,11 @@ def _words_pair(x: str, y: str) -> bool:
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
     if len(short) == 1:  # an initial
         return short == long_[0]
-    if len(short) == 2:  # "fg" / "manufacturing", "nd" / "industries", "ce" / "de"
-        return _in_order(short, long_) or (len(long_) == 2 and short[0] != long_[0]
-                                           and short[1] == long_[1])
-    if (DamerauLevenshtein.distance(x, y, score_cutoff=1) <= 1
+    if len(short) == 2:  # "fg" / "manufacturing", "nd" / "industries", "de" / "di"
+        return _in_order(short, long_) or (
+            len(long_) == 2 and (short[0] == long_[0] or short[1] == long_[1]))
+    typos = 2 if len(long_) >= 4 else 1  # "jous" / "jones", "blu" / "bule"
+    if (DamerauLevenshtein.distance(x, y, score_cutoff=typos) <= typos
             or fuzz.ratio(x, y) >= _WORD_SIMILARITY * 100):
         return True
     return len(long_) - len(short) >= 2 and (
@@ -474,9 +489,12 @@ def words_conflict(x: str, y: str) -> bool:
         return False
     if not any(len(v) > 1 and not any(_words_pair(v, w) for w in xs) for v in ys):
         return False
-    # Words run together or split apart ("acmeind" / "acme ind"): one name after all.
-    return len(xs) == len(ys) or (
-        fuzz.ratio(x.replace(" ", ""), y.replace(" ", "")) < _JOINED_SIMILARITY * 100)
+    # Words run together or split elsewhere ("acmeind" / "acme ind", "stones vcs" /
+    # "stone services"): one name after all.
+    joined_x, joined_y = sorted((_unspaced(x), _unspaced(y)), key=len)
+    if joined_x[0] == joined_y[0] and _in_order(joined_x, joined_y):
+        return False
+    return len(xs) == len(ys) or _joined_ratio(x, y) < _JOINED_SIMILARITY * 100
 
 
 _DIGITS = re.compile(r"\d+")

@@ -19,7 +19,8 @@ from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.rules import Outcome
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["MAX_TF_BOOST", "MatchEngine", "RULE_MATCH_WEIGHT", "RULE_NON_MATCH_WEIGHT",
+__all__ = ["FORBIDDEN_REASON", "MAX_TF_BOOST", "MatchEngine", "RULE_MATCH_WEIGHT",
+           "RULE_NON_MATCH_WEIGHT",
            "WEAK_EVIDENCE_REASON"]
 
 # Sentinel weights for pairs a deterministic rule decided; far outside what evidence
@@ -45,6 +46,9 @@ def weight_from_probability(p: float) -> float:
 # auto-merge weight, so the pair goes to review instead.
 _UNTRAINED_MARGIN = 1e-3
 WEAK_EVIDENCE_REASON = "auto_merge_needs_stronger_evidence"
+# Why two records may not share a cluster although no rule says so: an ``unless`` of
+# ``auto_merge_requires`` holds for them (different legal forms, say).
+FORBIDDEN_REASON = "auto_merge_forbidden"
 
 
 class MatchEngine:
@@ -187,15 +191,20 @@ class MatchEngine:
     def conflict(self, a: Sequence[Any], b: Sequence[Any]) -> str | None:
         """Why two rows must never share a cluster, or None.
 
-        A rule match overrides weak evidence; a rule non-match and strongly negative
-        evidence both conflict.
+        A rule match overrides weak evidence; a rule non-match, strongly negative
+        evidence and an ``unless`` of ``auto_merge_requires`` (e.g. different legal
+        forms) all conflict: what no score may merge directly must not be merged through
+        a third record either ("Loky S.p.A." - "Loky" - "Loky S.r.l.").
         """
         hit = self.rule_for(a, b)
         if hit is not None:
             return None if hit[1] else f"rule:{hit[0]}"
-        evidence = self.evidence(a, b)
+        evidence, levels = self._scored(a, b)
         if evidence < self.conflict_evidence:
             return f"evidence:{evidence:.1f}"
+        required = self.settings.auto_merge_requires
+        if required is not None and required.forbids(levels):
+            return FORBIDDEN_REASON
         return None
 
     def outcome(self, weight: float) -> PairOutcome:

@@ -90,8 +90,9 @@ def normalize_code(value: str | None) -> str | None:
 # commercial forms of each country, local names and the abbreviations given there
 # (e.g. SE HB/KB, DK I/S K/S P/S IVS, FI ky/osk/abp, NO ASA/ANS/DA, PT Lda, PL sp.j./sp.k.,
 # CZ v.o.s./k.s., NL VOF/CV, BE BVBA/SPRL): the list itself also holds public bodies
-# and one-letter codes ("I", "EU") that are ordinary words at the end of a name, so it is
-# not loaded whole. A form that is a variant of another for matching purposes (S.L.U. is
+# and short codes that are ordinary words or surnames at the end of a name ("I", "EU",
+# "OG", "DA", Swedish "Ek", Dutch "Vos" for the Czech v.o.s.), so it is not loaded whole
+# and such forms are recognised only spelt out. A form that is a variant of another for matching purposes (S.L.U. is
 # a single-member S.L., "Lda" and "Limitada" are one form) shares its canonical key.
 _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "gmbh & co kg": ("gmbh & co kg", "gmbh & co. kg", "gmbh und co kg", "gmbh co kg",
@@ -103,10 +104,10 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "kgaa": ("kgaa", "kommanditgesellschaft auf aktien"),
     "kg": ("kg", "kommanditgesellschaft"),
     "ohg": ("ohg", "offene handelsgesellschaft"),
-    "og": ("og", "offene gesellschaft"),
+    "og": ("offene gesellschaft",),
     "gbr": ("gbr", "gesellschaft bürgerlichen rechts", "gesbr"),
-    "ek": ("e.k.", "e. k.", "ek", "e. kfm.", "eingetragener kaufmann"),
-    "eg": ("eg", "eingetragene genossenschaft"),
+    "ek": ("e. k.", "e. kfm.", "eingetragener kaufmann"),
+    "eg": ("eingetragene genossenschaft",),
     "partg": ("partg", "partnerschaftsgesellschaft", "partg mbb"),
     "ug": ("ug (haftungsbeschränkt)", "ug haftungsbeschränkt", "ug"),
     "ev": ("e.v.", "eingetragener verein"),
@@ -124,7 +125,7 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "corp": ("corp", "corporation"),
     "sa de cv": ("sa de cv", "s.a. de c.v."),
     "sas": ("sas", "s.a.s.", "société par actions simplifiée", "sasu"),
-    "sarl": ("sarl", "s.a.r.l.", "société à responsabilité limitée", "eurl"),
+    "sarl": ("sarl", "s.a.r.l.", "société à responsabilité limitée"),
     "snc": ("snc", "s.n.c.", "société en nom collectif", "società in nome collettivo"),
     "sa": (
         "sa", "s.a.", "société anonyme", "sociedad anónima", "sociedade anónima",
@@ -157,8 +158,8 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "kb": ("kb", "kommanditbolag", "kommanditbolaget"),
     "as": ("as", "a/s", "aktieselskab", "aksjeselskap", "akciová společnost"),
     "asa": ("asa", "allmennaksjeselskap"),
-    "ans": ("ans", "ansvarlig selskap"),
-    "da": ("da", "ansvarlig selskap med delt ansvar"),
+    "ans": ("ansvarlig selskap",),
+    "da": ("ansvarlig selskap med delt ansvar",),
     "aps": ("aps", "anpartsselskab"),
     "is": ("i/s", "interessentskab"),
     "ks": ("k/s", "kommanditselskab", "k.s.", "komanditní společnost"),
@@ -175,7 +176,7 @@ _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "ska": ("s.k.a.", "spółka komandytowo-akcyjna"),
     "sro": ("s.r.o.", "sro", "spol. s r.o.", "spol s ro", "spol. s r. o.",
             "společnost s ručením omezeným"),
-    "vos": ("v.o.s.", "veřejná obchodní společnost"),
+    "vos": ("veřejná obchodní společnost",),
     "kft": ("kft", "kft."),
     "zrt": ("zrt", "zrt."),
     "nyrt": ("nyrt", "nyrt."),
@@ -272,7 +273,9 @@ _STREET_WORDS: dict[str, str] = {
     "place": "pl", "pl": "pl", "platz": "pl", "square": "sq", "sq": "sq",
     "court": "ct", "ct": "ct", "highway": "hwy", "hwy": "hwy", "parkway": "pkwy",
     "terrace": "ter", "weg": "weg", "allee": "allee", "gasse": "g", "via": "via",
-    "viale": "vle", "piazza": "p", "calle": "c", "avenida": "av", "rua": "r",
+    "viale": "vle", "piazza": "p", "calle": "c", "cl": "c", "avenida": "ave",
+    "avda": "ave", "rua": "r", "ulica": "ul", "ulice": "ul", "ul": "ul", "aleja": "al",
+    "al": "al", "trida": "tr", "tr": "tr", "corso": "cso", "cso": "cso",
     "rue": "r", "chaussee": "ch", "north": "n", "south": "s", "east": "e", "west": "w",
 }
 # Keys go through the same folding as the input ("avenue" folds to "avenu").

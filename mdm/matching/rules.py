@@ -227,6 +227,12 @@ class EvidenceRequirement:
         return not any(all(one(levels[k], top, ex) for k, top, ex in tests)
                        for tests in self._unless)
 
+    def forbids(self, levels: Sequence[int]) -> bool:
+        """Whether an ``unless`` alternative holds: no score may merge this pair."""
+        one = self._one
+        return any(all(one(levels[k], top, ex) for k, top, ex in tests)
+                   for tests in self._unless)
+
     def holds_array(self, levels: Sequence[np.ndarray]) -> np.ndarray:
         """``holds`` for many pairs: one level array per comparison."""
         size = len(levels[0]) if levels else 0

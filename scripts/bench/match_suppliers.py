@@ -75,7 +75,9 @@ def run_ours(n: int, seed: int, workers: int = 2, *, trained: bool = True,
     pos = settings.schema.positions
     tax = {}
     wrong_ids = {x for p in predicted for x in p}
-    for r in records:
+    # Different valid tax ids count as generated, also where --no-identifiers dropped them.
+    generated = records if identifiers else load(n, seed, generator=generator)[0]
+    for r in generated:
         if r.id in wrong_ids:
             row = settings.prepare(r).values
             tax[r.id] = (row[pos["tax_id"]], bool(row[pos["tax_id.valid"]]))
