@@ -420,8 +420,8 @@ class TokenSetAtThresholds(_ThresholdComparison):
 # Indel similarity...
 _WORD_SIMILARITY = 0.7
 # ... or when the shorter is an abbreviation of the longer: its letters in order with
-# the same first letter ("svs" / "services", one typo allowed: "sxvcs"), or this close to a part of the longer,
-# typo included ("metqlomec" / "metalomecanica", "terh" / "technology").
+# the same first letter ("svs" / "services", one typo allowed: "sxvcs"), or this close
+# to a part of the longer, typo included ("metqlomec" / "metalomecanica").
 _ABBREVIATION_SIMILARITY = 0.75
 
 

@@ -92,8 +92,9 @@ def normalize_code(value: str | None) -> str | None:
 # CZ v.o.s./k.s., NL VOF/CV, BE BVBA/SPRL): the list itself also holds public bodies
 # and short codes that are ordinary words or surnames at the end of a name ("I", "EU",
 # "OG", "DA", Swedish "Ek", Dutch "Vos" for the Czech v.o.s.), so it is not loaded whole
-# and such forms are recognised only spelt out. A form that is a variant of another for matching purposes (S.L.U. is
-# a single-member S.L., "Lda" and "Limitada" are one form) shares its canonical key.
+# and such forms are recognised only spelt out. A form that is a variant of another for
+# matching (S.L.U. is a single-member S.L.; "Lda" and "Limitada" are one form) shares
+# its canonical key.
 _LEGAL_FORMS: dict[str, tuple[str, ...]] = {
     "gmbh & co kg": ("gmbh & co kg", "gmbh & co. kg", "gmbh und co kg", "gmbh co kg",
                      "ug (haftungsbeschränkt) & co. kg", "ug & co. kg"),
