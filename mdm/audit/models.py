@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mdm.db import Base, UTCDateTime, utcnow
@@ -11,6 +11,13 @@ from mdm.records.models import BigId
 
 
 class AuditEntry(Base):
+    """Who did what to which entity, when and why, with its state before and after.
+
+    A golden record's state is not copied when its history holds it: ``after_version``
+    (``before_version``) names the golden version whose snapshot is the entry's ``after``
+    (``before``), which is then NULL; mdm.audit.service rebuilds it on reading.
+    """
+
     __tablename__ = "audit_entry"
     __table_args__ = (
         Index("ix_audit_entry_entity", "entity_type", "entity_id"),
@@ -29,3 +36,5 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    before_version: Mapped[int | None] = mapped_column(Integer)
+    after_version: Mapped[int | None] = mapped_column(Integer)

@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mdm.audit.models import AuditEntry
 from mdm.context import RequestContext
 from mdm.db import utcnow
+from mdm.records.history import snapshot_at_version, versions_of
 from mdm.redaction import redact, redact_text
 
 
@@ -24,9 +26,17 @@ def audit_row(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
     at: datetime | None = None,
+    before_version: int | None = None,
+    after_version: int | None = None,
+    redacted: bool = False,
 ) -> dict[str, Any]:
     """An audit row as a dict, for bulk inserts on the ingestion path. Secrets in it are
-    redacted (mdm.redaction)."""
+    redacted (mdm.redaction). ``before_version``/``after_version``: the golden version
+    whose snapshot stands for a before/after given as None (mdm.audit.models).
+    ``redacted``: the caller has redacted ``before`` and ``after`` already (in bulk)."""
+    if not redacted:
+        before = redact(before) if before else before
+        after = redact(after) if after else after
     return {
         "at": at or utcnow(),
         "actor": ctx.actor.name,
@@ -36,8 +46,10 @@ def audit_row(
         "domain": domain,
         "request_id": ctx.request_id,
         "reason": redact_text(reason) if reason else reason,
-        "before": redact(before) if before else before,
-        "after": redact(after) if after else after,
+        "before": before,
+        "after": after,
+        "before_version": before_version,
+        "after_version": after_version,
     }
 
 
@@ -72,4 +84,20 @@ def list_entries(
         q = q.where(AuditEntry.action == action)
     if after is not None:
         q = q.where(AuditEntry.id > after)
-    return list(session.scalars(q.limit(limit)))
+    return with_states(session, list(session.scalars(q.limit(limit))))
+
+
+def with_states(session: Session, entries: list[AuditEntry]) -> list[AuditEntry]:
+    """``entries`` with the before/after they refer to (a golden version) filled in, as
+    they were written: the version's snapshot, redacted. Changes nothing in the database."""
+    refs = [(e, name, e.entity_id, version) for e in entries
+            for name, version in (("before", e.before_version), ("after", e.after_version))
+            if version is not None]
+    if not refs:
+        return entries
+    stored = versions_of(session, [(gid, version) for _, _, gid, version in refs])
+    for entry, name, gid, version in refs:
+        row = stored.get((gid, version))
+        snap = snapshot_at_version(row, entry.domain or "") if row is not None else None
+        set_committed_value(entry, name, redact(snap) if snap else snap)
+    return entries

@@ -26,7 +26,10 @@ def event_row(
     type: str,
     snapshot: dict[str, Any],
     extra: dict[str, Any] | None = None,
+    redacted: bool = True,
 ) -> dict[str, Any]:
+    """A change event row as a dict, for bulk inserts. Its payload is redacted unless
+    ``redacted`` is False (the caller redacts a whole batch at once: redact_each)."""
     payload = {"record": snapshot}
     if extra:
         payload.update(extra)
@@ -38,7 +41,8 @@ def event_row(
         "type": type,
         "occurred_at": utcnow(),
         "request_id": ctx.request_id,
-        "payload": redact(payload),  # events leave the hub: no secrets in them
+        # events leave the hub: no secrets in them
+        "payload": redact(payload) if redacted else payload,
         "position": None,
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from anyascii import anyascii
@@ -25,6 +25,7 @@ from mdm.domains.validators import Finding
 from mdm.events.models import ChangeEvent
 from mdm.events.service import event_row
 from mdm.records import survivorship
+from mdm.records.history import snapshot_at_version, versions_of
 from mdm.records.models import (
     ACTIVE,
     MERGED,
@@ -37,6 +38,7 @@ from mdm.records.models import (
     QualityIssue,
     SourceRecord,
 )
+from mdm.redaction import redact, redact_each
 from mdm.sources.models import SourceSystem
 from mdm.stewardship.approvals import (
     KnownRequests,
@@ -44,6 +46,8 @@ from mdm.stewardship.approvals import (
     keep_current,
     plan_holds,
 )
+
+_ZERO = timedelta(0)
 
 
 def fold(text: str) -> str:
@@ -122,9 +126,20 @@ class Pending:
     versions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
+    # (audit row, domain, the caller's before snapshot): kept as a reference to the previous
+    # version when that version's snapshot is this very before (checked in ``write``)
+    befores: list[tuple[dict[str, Any], str, dict[str, Any]]] = field(default_factory=list)
+    # events whose payload is redacted in ``write``, all at once
+    unredacted: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, session: Session) -> None:
         session.flush()
+        if self.befores:
+            _resolve_befores(session, self.versions, self.befores)
+        if self.unredacted:
+            payloads = redact_each([e["payload"] for e in self.unredacted])
+            for event, payload in zip(self.unredacted, payloads, strict=True):
+                event["payload"] = payload
         # Core inserts: plain executemany, without the ORM's per-row bookkeeping.
         if self.versions:
             bulk_insert(session, GoldenVersion.__table__, self.versions)
@@ -132,7 +147,25 @@ class Pending:
             bulk_insert(session, ChangeEvent.__table__, self.events)
         if self.audits:
             bulk_insert(session, AuditEntry.__table__, self.audits)
-        self.versions, self.events, self.audits = [], [], []
+        self.versions, self.events, self.audits, self.befores = [], [], [], []
+        self.unredacted = []
+
+
+def _resolve_befores(
+    session: Session,
+    versions: list[dict[str, Any]],
+    befores: list[tuple[dict[str, Any], str, dict[str, Any]]],
+) -> None:
+    """Each audit row's before: a reference to the previous version when that version's
+    snapshot is exactly the before the caller saw, else a (redacted) copy."""
+    queued = {(v["golden_id"], v["version"]): v for v in versions}
+    keys = {(row["entity_id"], row["before_version"]) for row, _, _ in befores}
+    stored = versions_of(session, keys - set(queued))
+    for row, domain, before in befores:
+        key = (row["entity_id"], row["before_version"])
+        previous = queued.get(key) or stored.get(key)
+        if previous is None or snapshot_at_version(previous, domain) != before:
+            row["before"], row["before_version"] = redact(before), None
 
 
 def overrides_of(golden: GoldenRecord) -> dict[str, survivorship.Override]:
@@ -168,9 +201,14 @@ def record_version(
     extra: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Queue the history row, change event and audit entry for the golden's current state."""
+    """Queue the history row, change event and audit entry for the golden's current state.
+
+    The audit entry refers to the version for its after (the version's snapshot is the
+    golden's), and to the previous version for its before when that is the same snapshot.
+    """
     at = at or golden.updated_at or utcnow()
     snap = snapshot(golden)
+    overrides = sorted(golden.overrides or {})
     pending.versions.append(
         {
             "golden_id": golden.id,
@@ -184,33 +222,47 @@ def record_version(
             "actor": ctx.actor.name,
             "reason": reason,
             "request_id": ctx.request_id,
+            "quality_status": golden.quality_status,
+            "overrides": overrides or None,
         }
     )
     if event_type:
-        pending.events.append(
-            event_row(
-                ctx,
-                domain=golden.domain,
-                golden_id=golden.id,
-                golden_version=golden.version,
-                type=event_type,
-                snapshot=snap,
-                extra=extra,
-            )
-        )
-    pending.audits.append(
-        audit_row(
+        event = event_row(
             ctx,
-            action,
-            "golden_record",
-            golden.id,
             domain=golden.domain,
-            before=before,
-            after=snap,
-            reason=reason,
-            at=at,
+            golden_id=golden.id,
+            golden_version=golden.version,
+            type=event_type,
+            snapshot=snap,
+            extra=extra,
+            redacted=False,
         )
+        pending.events.append(event)
+        pending.unredacted.append(event)
+    # The version rebuilds the snapshot when its valid_from is the snapshot's updated_at.
+    updated = golden.updated_at
+    by_ref = updated is not None and at == updated and updated.utcoffset() == _ZERO
+    previous = golden.version - 1
+    before_ref = (
+        before is not None and before.get("id") == golden.id and before.get("version") == previous
     )
+    row = audit_row(
+        ctx,
+        action,
+        "golden_record",
+        golden.id,
+        domain=golden.domain,
+        before=None if before_ref else before,
+        after=None if by_ref else snap,
+        reason=reason,
+        at=at,
+        before_version=previous if before_ref else None,
+        after_version=golden.version if by_ref else None,
+    )
+    pending.audits.append(row)
+    if before_ref:
+        assert before is not None
+        pending.befores.append((row, golden.domain, before))
 
 
 def preview(

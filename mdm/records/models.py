@@ -15,11 +15,61 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from mdm.db import Base, UTCDateTime, utcnow
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+_PICKED = ("rule", "source_system", "source_id")  # a survivorship pick, in this key order
+
+
+class Provenance(TypeDecorator[dict[str, Any]]):
+    """Provenance (attribute -> where its value comes from), stored without repeating the
+    source of every attribute.
+
+    Most attributes of a golden record come from one or two source records, so the stored
+    form names each source once: ``["p1", [[system, source_id], ...], [[attr, rule, n],
+    ...]]``, ``n`` indexing the sources. An entry of any other shape (a steward override,
+    a held value) is kept as ``[attr, entry]``. Reading gives back the very dict that was
+    written, key order included; a plain dict (rows written before this form) reads as is.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        sources: list[list[Any]] = []
+        index: dict[tuple[Any, Any], int] = {}
+        items: list[list[Any]] = []
+        for attr, entry in value.items():
+            if type(entry) is dict and len(entry) == 3 and tuple(entry) == _PICKED:
+                key = (entry["source_system"], entry["source_id"])
+                n = index.get(key)
+                if n is None:
+                    n = index[key] = len(sources)
+                    sources.append(list(key))
+                items.append([attr, entry["rule"], n])
+            else:
+                items.append([attr, entry])
+        return ["p1", sources, items]
+
+    def process_result_value(self, value: Any, dialect: Any) -> dict[str, Any] | None:
+        if not (isinstance(value, list) and value and value[0] == "p1"):
+            return value  # type: ignore[no-any-return]
+        _, sources, items = value
+        out: dict[str, Any] = {}
+        for item in items:
+            if len(item) == 3:
+                system, source_id = sources[item[2]]
+                out[item[0]] = {"rule": item[1], "source_system": system, "source_id": source_id}
+            else:
+                out[item[0]] = item[1]
+        return out
+
 
 ACTIVE, MERGED, RETIRED = "active", "merged", "retired"
 GOLDEN_STATUSES = (ACTIVE, MERGED, RETIRED)
@@ -66,8 +116,8 @@ class GoldenRecord(Base):
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("golden_record.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # attribute -> {"source_record_id", "source_system", "source_id", "rule"}
-    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # attribute -> {"rule", "source_system", "source_id"} (or a steward's / held entry)
+    provenance: Mapped[dict[str, Any]] = mapped_column(Provenance)
     quality_status: Mapped[str] = mapped_column(String(10), default=QUALITY_OK)
     # Steward-pinned values that win survivorship: attribute -> {value, actor, reason, at}
     overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -93,12 +143,16 @@ class GoldenVersion(Base):
     status: Mapped[str] = mapped_column(String(10))
     merged_into: Mapped[str | None] = mapped_column(String(36))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
-    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(Provenance)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     action: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(100))
+    # With status, attributes and valid_from, what the golden record's snapshot (events,
+    # audit) showed at this version; NULL in versions written before they were kept.
+    quality_status: Mapped[str | None] = mapped_column(String(10))
+    overrides: Mapped[list[str] | None] = mapped_column(JSON)  # pinned attributes, sorted
 
 
 class QualityIssue(Base):
