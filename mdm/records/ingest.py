@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -435,8 +436,8 @@ def _ingest_once(
     if pending_new:
         linker.after_link(session, definition, pending_new, decisions, new_golden_of, new_ids, ctx)
     session.commit()
-    for res in results:
-        RECORDS_INGESTED.labels(domain, res.status).inc()
+    for status, count in Counter(res.status for res in results).items():
+        RECORDS_INGESTED.labels(domain, status).inc(count)
     return results
 
 

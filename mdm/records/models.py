@@ -22,7 +22,7 @@ from mdm.db import Base, UTCDateTime, utcnow
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-_PICKED = ("rule", "source_system", "source_id")  # a survivorship pick, in this key order
+_PICKED = ["rule", "source_system", "source_id"]  # a survivorship pick, in this key order
 
 
 class Provenance(TypeDecorator[dict[str, Any]]):
@@ -45,13 +45,19 @@ class Provenance(TypeDecorator[dict[str, Any]]):
         sources: list[list[Any]] = []
         index: dict[tuple[Any, Any], int] = {}
         items: list[list[Any]] = []
+        last: tuple[Any, Any, int] | None = None  # attributes mostly share their source
         for attr, entry in value.items():
-            if type(entry) is dict and len(entry) == 3 and tuple(entry) == _PICKED:
-                key = (entry["source_system"], entry["source_id"])
-                n = index.get(key)
-                if n is None:
-                    n = index[key] = len(sources)
-                    sources.append(list(key))
+            if type(entry) is dict and len(entry) == 3 and list(entry) == _PICKED:
+                system, source_id = entry["source_system"], entry["source_id"]
+                if last is not None and last[0] == system and last[1] == source_id:
+                    n = last[2]
+                else:
+                    key = (system, source_id)
+                    n = index.get(key, -1)
+                    if n < 0:
+                        n = index[key] = len(sources)
+                        sources.append([system, source_id])
+                    last = (system, source_id, n)
                 items.append([attr, entry["rule"], n])
             else:
                 items.append([attr, entry])
