@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from mdm.matching.clustering import Constraints
 from mdm.matching.decisions import Action, MatchDecision, PairDecision, PairOutcome
-from mdm.matching.engine import MatchEngine
+from mdm.matching.engine import MatchEngine, probability_from_weight
+from mdm.matching.explanations import STORED_PAIRS
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.settings import MatchSettings
 
-__all__ = ["engine_for", "match_one"]
+__all__ = ["decide", "engine_for", "match_one"]
 
 _ENGINES: OrderedDict[tuple[int, str, str], MatchEngine] = OrderedDict()
 
@@ -48,7 +49,6 @@ def match_one(
     record joins the best auto-merge cluster none of whose members conflicts with it.
     """
     engine = engine_for(settings, params)
-    cons = Constraints.of(constraints)
     me = engine.prepare(record)
     clusters = cluster_of or {}
 
@@ -61,35 +61,83 @@ def match_one(
         members.setdefault(clusters.get(other.id, other.id), []).append(other)
         if engine.comparable(me, other):
             scored.append((engine.weight(me.values, other.values), other))
-    scored.sort(key=lambda item: -item[0])
+    return decide(engine, me, scored, members, clusters, Constraints.of(constraints))
 
-    target: PairDecision | None = None
+
+# Pairs at or above the review threshold explained per decision: the strongest ones. A
+# record among thousands of near-identical names ("Supplier 17 GmbH") would otherwise
+# build an explanation for each; the decision itself never needs more than its target.
+MAX_EXPLAINED_PAIRS = 20
+
+
+def decide(
+    engine: MatchEngine,
+    me: PreparedRecord,
+    scored: list[tuple[float, PreparedRecord]],
+    members: Mapping[str, Sequence[PreparedRecord]],
+    cluster_of: Mapping[str, str],
+    constraints: Constraints,
+    *,
+    max_pairs: int = MAX_EXPLAINED_PAIRS,
+) -> MatchDecision:
+    """Where ``me`` goes, given its candidates already scored (``weight``, candidate).
+
+    ``members``: cluster id -> its members, for at least every cluster a candidate at
+    or above the auto-merge weight belongs to (a merge is refused when any member
+    conflicts with ``me``). Explains at most ``max_pairs`` pairs, strongest first, and
+    always looks on for a target while auto-merge candidates remain.
+    """
+    settings = engine.settings
+    scored = sorted(scored, key=lambda item: -item[0])
+    target: int | None = None
     target_cluster: str | None = None
-    pairs: list[PairDecision] = []
+    found: list[tuple[float, PreparedRecord, PairOutcome, str | None]] = []
     tried: set[str] = set()
     for weight, other in scored:
         outcome = engine.outcome(weight)
         if outcome is PairOutcome.NO_MATCH:
             break
-        cluster = clusters.get(other.id, other.id)
+        if len(found) >= max_pairs and (target is not None
+                                        or outcome is not PairOutcome.AUTO_MERGE):
+            break
+        cluster = cluster_of.get(other.id, other.id)
         reason = None
         if outcome is PairOutcome.AUTO_MERGE:
             if target is None and cluster not in tried:
                 tried.add(cluster)
-                reason = _conflict(engine, cons, me, members[cluster],
+                reason = _conflict(engine, constraints, me, members.get(cluster, (other,)),
                                    link_only=settings.link_type == "link_only")
                 if reason is None:
-                    decision = engine.explain(me, other, outcome=outcome)
-                    target, target_cluster = decision, cluster
-                    pairs.append(decision)
+                    target, target_cluster = len(found), cluster
+                    found.append((weight, other, outcome, None))
                     continue
                 outcome = PairOutcome.BLOCKED
             elif target is not None and cluster != target_cluster:
                 outcome, reason = PairOutcome.REVIEW, "bridges_clusters"
-        pairs.append(engine.explain(me, other, outcome=outcome, reason=reason))
+            elif target is None:
+                # A cluster already refused for a conflict: this member is blocked too.
+                outcome, reason = PairOutcome.BLOCKED, "cluster_conflict"
+        found.append((weight, other, outcome, reason))
 
+    # Full explanations (every comparison's level and weight) for the target and the
+    # pairs a stored decision keeps; the others carry their score and outcome only.
+    ranked = sorted(range(len(found)), key=lambda k: (
+        -probability_from_weight(found[k][0]), me.id, found[k][1].id))
+    explained = set(ranked[:STORED_PAIRS])
     if target is not None:
-        action, why = Action.MERGE, f"auto-merge with {target.right_id}"
+        explained.add(target)
+    pairs: list[PairDecision] = []
+    for k, (weight, other, outcome, reason) in enumerate(found):
+        if k in explained:
+            pairs.append(engine.explain(me, other, outcome=outcome, reason=reason))
+        else:
+            pairs.append(PairDecision(
+                me.id, other.id, probability_from_weight(weight), round(weight, 4), outcome,
+                [], None, reason, settings.version, engine.params_version))
+    target_pair = pairs[target] if target is not None else None
+
+    if target_pair is not None:
+        action, why = Action.MERGE, f"auto-merge with {target_pair.right_id}"
         if any(p.reason == "bridges_clusters" for p in pairs):
             why += "; also matches another cluster (review suggested)"
     elif pairs:
@@ -99,7 +147,7 @@ def match_one(
     return MatchDecision(
         record_id=me.id,
         action=action,
-        target_record_id=target.right_id if target else None,
+        target_record_id=target_pair.right_id if target_pair else None,
         target_cluster_id=target_cluster,
         pairs=pairs,
         reason=why,

@@ -1,18 +1,21 @@
 """The blocking index in the database: writing keys and feature rows, finding candidates.
 
 Every active source record of a matched domain has its blocking keys in
-``match_blocking_key`` and its normalised row in ``match_prepared``. A candidate lookup
-reads at most ``cap`` records per key (fewer for a rule that bounds its blocks), then
-every active member of those records' golden records (the engine needs whole clusters
-to refuse chained merges).
+``match_blocking_key`` (as 64-bit hashes, ``key_hash``) and its normalised row in
+``match_prepared``. A candidate lookup reads at most ``cap`` records per key (fewer for
+a rule that bounds its blocks), newest first, with their golden ids and feature rows,
+in one statement per chunk of keys; the other members of a golden record are read only
+for the golden records a new record might join (``members``), to refuse chained merges.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, column, delete, select, text
+from sqlalchemy import BigInteger, Integer, column, delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from mdm.db import bulk_insert
@@ -45,6 +48,16 @@ def keys_of(settings: MatchSettings, prepared: PreparedRecord) -> list[str]:
     return list(dict.fromkeys(k[:KEY_LENGTH] for k in settings.blocking_keys(prepared)))
 
 
+def key_hash(domain: str, key: str) -> int:
+    """The stored form of a blocking key: a signed 64-bit hash of domain and key.
+
+    Stable across processes (unlike ``hash``); the same number is the key's advisory
+    lock on PostgreSQL. Two keys colliding only add a candidate, which is then scored.
+    """
+    digest = hashlib.blake2b(f"{domain}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def key_cap(settings: MatchSettings, key: str, cap: int = CANDIDATES_PER_KEY) -> int:
     """Records to read for ``key``: ``cap``, or fewer when its rule bounds its blocks (a
     broad typo-tolerant key would otherwise bring ``cap`` mostly unrelated records)."""
@@ -67,30 +80,41 @@ class Member:
 # --- writing ----------------------------------------------------------------------------------
 
 def write(session: Session, domain: str, settings: MatchSettings,
-          rows: Sequence[tuple[int, str, PreparedRecord]], *, replace: bool = False) -> None:
-    """Index ``(source_record_id, content_hash, prepared)`` rows (bulk inserts)."""
+          rows: Sequence[tuple[int, str, PreparedRecord]], *, replace: bool = False,
+          keys: Sequence[Sequence[int]] | None = None) -> None:
+    """Index ``(source_record_id, content_hash, prepared)`` rows (bulk inserts, in the
+    caller's transaction). ``keys``: the rows' key hashes when the caller has them."""
     if not rows:
         return
     if replace:
         forget(session, [r[0] for r in rows])
-    keys: list[dict[str, Any]] = []
+    key_rows: list[dict[str, Any]] = []
     prepared: list[dict[str, Any]] = []
-    for sr_id, digest, prep in rows:
-        keys.extend({"domain": domain, "key": k, "source_record_id": sr_id}
-                    for k in keys_of(settings, prep))
+    for n, (sr_id, digest, prep) in enumerate(rows):
+        hashes = (list(dict.fromkeys(keys[n])) if keys is not None
+                  else list(dict.fromkeys(key_hash(domain, k) for k in keys_of(settings, prep))))
+        key_rows.extend({"key_hash": h, "source_record_id": sr_id} for h in hashes)
         prepared.append({"source_record_id": sr_id, "domain": domain,
                          "settings_version": settings.version, "content_hash": digest,
-                         "features": list(prep.values)})
+                         "features": list(prep.values), "key_hashes": hashes})
     # COPY on PostgreSQL: a batch match indexes every record of a domain at once.
-    bulk_insert(session, MatchBlockingKey.__table__, keys)
+    bulk_insert(session, MatchBlockingKey.__table__, key_rows)
     bulk_insert(session, MatchPrepared.__table__, prepared)
 
 
 def forget(session: Session, source_record_ids: Sequence[int]) -> None:
-    for chunk in chunks(list(source_record_ids), _CHUNK):
-        session.execute(delete(MatchBlockingKey).where(MatchBlockingKey.source_record_id.in_(chunk))
-                        .execution_options(synchronize_session=False))
-        session.execute(delete(MatchPrepared).where(MatchPrepared.source_record_id.in_(chunk))
+    """Remove these records' keys and feature rows (the keys as ``match_prepared`` lists
+    them), in the caller's transaction."""
+    K, P = MatchBlockingKey, MatchPrepared
+    for chunk in chunks(sorted(set(source_record_ids)), _CHUNK):
+        pairs = [(h, sr_id) for sr_id, hashes in session.execute(
+                     select(P.source_record_id, P.key_hashes)
+                     .where(P.source_record_id.in_(chunk)))
+                 for h in hashes or ()]
+        for part in chunks(pairs, _CHUNK):
+            session.execute(delete(K).where(tuple_(K.key_hash, K.source_record_id).in_(part))
+                            .execution_options(synchronize_session=False))
+        session.execute(delete(P).where(P.source_record_id.in_(chunk))
                         .execution_options(synchronize_session=False))
 
 
@@ -108,8 +132,13 @@ def reindex(session: Session, domain: str, settings: MatchSettings,
 
 
 def clear(session: Session, domain: str) -> None:
-    session.execute(delete(MatchBlockingKey).where(MatchBlockingKey.domain == domain))
-    session.execute(delete(MatchPrepared).where(MatchPrepared.domain == domain))
+    """Remove the whole domain's index (a batch match rewrites it)."""
+    K, P = MatchBlockingKey, MatchPrepared
+    session.execute(delete(K).where(K.source_record_id.in_(
+        select(P.source_record_id).where(P.domain == domain)))
+        .execution_options(synchronize_session=False))
+    session.execute(delete(P).where(P.domain == domain)
+                    .execution_options(synchronize_session=False))
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -117,112 +146,131 @@ def clear(session: Session, domain: str) -> None:
 def lookup(session: Session, domain: str, keys: Iterable[str],
            cap: int = CANDIDATES_PER_KEY) -> dict[str, list[int]]:
     """key -> up to ``cap`` source record ids (newest first) that share it."""
-    wanted = list(dict.fromkeys(keys))
+    wanted = {key_hash(domain, k): k for k in dict.fromkeys(keys)}
     found: dict[str, list[int]] = {}
-    for chunk in chunks(wanted, _KEYS_PER_QUERY):
-        params: dict[str, Any] = {"domain": domain}
-        params.update({f"k{i}": key for i, key in enumerate(chunk)})
+    for chunk in chunks(list(wanted), _KEYS_PER_QUERY):
+        params: dict[str, Any] = {f"k{i}": h for i, h in enumerate(chunk)}
         params.update({f"c{i}": cap for i in range(len(chunk))})
-        for key, sr_id in session.execute(_lookup_statement(len(chunk)), params).all():
-            found.setdefault(key, []).append(sr_id)
+        for h, sr_id in session.execute(_lookup_statement(len(chunk)), params).all():
+            found.setdefault(wanted[h], []).append(sr_id)
     return found
 
 
 _LOOKUPS: dict[int, Any] = {}
 
 
-def _lookup_statement(n: int) -> Any:
-    """One bounded index range scan per key, glued with UNION ALL (built once per n).
+def _hits_sql(n: int) -> str:
+    """One bounded backward range scan of the primary key per key, glued with UNION ALL.
 
-    Plain SQL text: composing n limited subqueries with the expression language costs
-    more than running them.
+    Plain SQL text, built once per n: composing n limited subqueries with the expression
+    language costs more than running them.
     """
+    table = MatchBlockingKey.__tablename__
+    return " UNION ALL ".join(
+        f"SELECT key_hash, source_record_id FROM (SELECT key_hash, source_record_id "
+        f"FROM {table} WHERE key_hash = :k{i} ORDER BY source_record_id DESC "
+        f"LIMIT :c{i}) AS t{i}"
+        for i in range(n)
+    )
+
+
+def _lookup_statement(n: int) -> Any:
     stmt = _LOOKUPS.get(n)
     if stmt is None:
-        table = MatchBlockingKey.__tablename__
-        parts = [
-            f"SELECT key, source_record_id FROM (SELECT key, source_record_id FROM {table} "
-            f"WHERE domain = :domain AND key = :k{i} ORDER BY source_record_id DESC "
-            f"LIMIT :c{i}) AS t{i}"
-            for i in range(n)
-        ]
-        stmt = _LOOKUPS[n] = text(" UNION ALL ".join(parts)).columns(
-            column("key", String), column("source_record_id", Integer))
+        stmt = _LOOKUPS[n] = text(_hits_sql(n)).columns(
+            column("key_hash", BigInteger), column("source_record_id", Integer))
     return stmt
 
 
-def candidates(session: Session, domain: str, settings: MatchSettings, keys: Iterable[str],
-               cap: int = CANDIDATES_PER_KEY) -> tuple[dict[str, list[int]], dict[int, Member]]:
-    """Candidates of the linker, one statement per key chunk (the hot path).
+def candidates(session: Session, settings: MatchSettings,
+               caps: Mapping[int, int]) -> tuple[dict[int, list[int]], dict[int, Member]]:
+    """Candidates of the linker (the hot path): a constant number of statements per chunk
+    of keys, none per record.
 
-    Returns (key -> up to ``cap`` source record ids sharing it, newest first) and every
-    active member of those records' golden records with its stored feature row, as
-    ``Member``s. One round trip instead of four (hits, their golden ids, members, rows).
+    ``caps``: key hash -> records to read for it. Returns (key hash -> up to its cap
+    active source record ids sharing it, newest first) and those records as ``Member``s
+    (golden id and feature row, recomputed where stale). The hits come first as bare
+    ids, then each distinct record's row once (a record shares several keys with a
+    similar one: reading its features once per key cost more than the lookup).
     """
-    wanted = list(dict.fromkeys(keys))
-    found: dict[str, list[int]] = {}
+    hits: dict[int, list[int]] = {}
+    for h, sr_id in _hits(session, caps):
+        hits.setdefault(h, []).append(sr_id)
+    wanted = sorted({sr_id for ids in hits.values() for sr_id in ids})
     heads: dict[int, tuple[str, str, str]] = {}
     stored: dict[int, tuple[str, str, list[Any]]] = {}
-    for chunk in chunks(wanted, _KEYS_PER_QUERY):
-        params: dict[str, Any] = {"domain": domain}
-        params.update({f"k{i}": key for i, key in enumerate(chunk)})
-        params.update({f"c{i}": key_cap(settings, key, cap) for i, key in enumerate(chunk)})
-        seen: set[tuple[str, int]] = set()
-        for row in session.execute(_candidates_statement(len(chunk)), params):
-            key, sr_id, golden_id, code, digest, version, stored_digest, features = row
-            if key is not None and (key, sr_id) not in seen:
-                seen.add((key, sr_id))
-                found.setdefault(key, []).append(sr_id)
-            if sr_id in heads:
-                continue
+    SR, P = SourceRecord, MatchPrepared
+    for chunk in chunks(wanted, _CHUNK):
+        for sr_id, golden_id, code, digest, version, stored_digest, features in (
+            session.execute(
+                select(SR.id, SR.golden_id, SourceSystem.code, SR.content_hash,
+                       P.settings_version, P.content_hash, P.features)
+                .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+                .outerjoin(P, P.source_record_id == SR.id)
+                .where(SR.id.in_(chunk), SR.active.is_(True)))
+        ):
             heads[sr_id] = (golden_id, code, digest)
             if features is not None:
                 stored[sr_id] = (version, stored_digest, features)
-    for ids in found.values():
-        ids.sort(reverse=True)
+    found: dict[int, list[int]] = {}
+    for h, ids in hits.items():
+        active = sorted((sr_id for sr_id in set(ids) if sr_id in heads), reverse=True)
+        if active:
+            found[h] = active
     return found, _members(session, settings, heads, stored)
 
 
-_CANDIDATES: dict[int, Any] = {}
+def _hits(session: Session, caps: Mapping[int, int]) -> Iterator[tuple[int, int]]:
+    """(key hash, source record id) for up to each key's cap records, newest first.
 
-
-def _candidates_statement(n: int) -> Any:
-    """Hits per key (bounded), then whole clusters with their feature rows, as one query.
-
-    Rows: (key or NULL, source_record_id, golden_id, system code, content hash, settings
-    version, stored content hash, features); a member that was hit by no key has a NULL
-    key, one hit by several keys comes once per key.
+    PostgreSQL: one statement for all keys (a lateral, bounded backward scan of the
+    primary key per key). SQLite: a UNION ALL of bounded scans per chunk of keys.
     """
-    stmt = _CANDIDATES.get(n)
-    if stmt is None:
-        table = MatchBlockingKey.__tablename__
-        hits = " UNION ALL ".join(
-            f"SELECT key, source_record_id FROM (SELECT key, source_record_id FROM {table} "
-            f"WHERE domain = :domain AND key = :k{i} ORDER BY source_record_id DESC "
-            f"LIMIT :c{i}) AS t{i}"
-            for i in range(n)
-        )
-        # Joined from the (few) golden ids outwards, so both databases probe the
-        # golden_id index per cluster; "golden_id IN (subquery)" let PostgreSQL plan a
-        # parallel scan of source_record.
-        sql = (
-            f"WITH hits AS ({hits}), "
-            "g AS (SELECT DISTINCT s.golden_id FROM hits "
-            "JOIN source_record s ON s.id = hits.source_record_id) "
-            "SELECT h.key, m.id, m.golden_id, ss.code, m.content_hash, p.settings_version, "
-            "p.content_hash, p.features "
-            "FROM g JOIN source_record m ON m.golden_id = g.golden_id "
-            "JOIN source_system ss ON ss.id = m.source_system_id "
-            "LEFT JOIN match_prepared p ON p.source_record_id = m.id "
-            "LEFT JOIN hits h ON h.source_record_id = m.id "
-            "WHERE m.active = :active"
-        )
-        stmt = _CANDIDATES[n] = text(sql).bindparams(active=True).columns(
-            column("key", String), column("id", Integer), column("golden_id", String),
-            column("code", String), column("content_hash", String),
-            column("settings_version", String), column("stored_hash", String),
-            column("features", JSON))
-    return stmt
+    keys = list(caps)
+    if not keys:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield from session.execute(_PG_HITS, {"keys": keys, "caps": [caps[h] for h in keys]})
+        return
+    for chunk in chunks(keys, _KEYS_PER_QUERY):
+        params: dict[str, Any] = {f"k{i}": h for i, h in enumerate(chunk)}
+        params.update({f"c{i}": caps[h] for i, h in enumerate(chunk)})
+        yield from session.execute(_lookup_statement(len(chunk)), params)
+
+
+_PG_HITS = text(
+    "SELECT k.h, t.source_record_id "
+    "FROM unnest(CAST(:keys AS bigint[]), CAST(:caps AS integer[])) AS k(h, c) "
+    "CROSS JOIN LATERAL (SELECT source_record_id FROM match_blocking_key "
+    "WHERE key_hash = k.h ORDER BY source_record_id DESC LIMIT k.c) AS t"
+).columns(column("h", BigInteger), column("source_record_id", BigInteger))
+
+
+def members(session: Session, settings: MatchSettings,
+            golden_ids: Iterable[str]) -> dict[str, list[Member]]:
+    """Every active source record of these golden records with its feature row, one
+    statement per chunk of golden records: what a merge into one of them is checked
+    against (no record may join a golden record holding a record it conflicts with)."""
+    SR, P = SourceRecord, MatchPrepared
+    heads: dict[int, tuple[str, str, str]] = {}
+    stored: dict[int, tuple[str, str, list[Any]]] = {}
+    for chunk in chunks(sorted(set(golden_ids)), _CHUNK):
+        for sr_id, golden_id, code, digest, version, stored_digest, features in session.execute(
+            select(SR.id, SR.golden_id, SourceSystem.code, SR.content_hash,
+                   P.settings_version, P.content_hash, P.features)
+            .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+            .outerjoin(P, P.source_record_id == SR.id)
+            .where(SR.golden_id.in_(chunk), SR.active.is_(True))
+        ):
+            heads[sr_id] = (golden_id, code, digest)
+            if features is not None:
+                stored[sr_id] = (version, stored_digest, features)
+    out: dict[str, list[Member]] = defaultdict(list)
+    for member in _members(session, settings, heads, stored).values():
+        out[member.golden_id].append(member)
+    for group in out.values():
+        group.sort(key=lambda m: m.id)
+    return out
 
 
 def _members(session: Session, settings: MatchSettings, heads: dict[int, tuple[str, str, str]],

@@ -1,10 +1,16 @@
 """Incremental matching: the ingestion linker that matches each new record at once.
 
-``link`` runs inside the ingest transaction: it normalises the new records, reads their
-candidates from the blocking index (plus whole clusters, so no chained merges), and asks
-the pure engine (``match_one``) where each goes. New records of one request are matched
-against each other too. ``after_link`` writes the new records into the index, opens
-review tasks for between-threshold matches and persists every decision.
+``link`` runs inside the ingest transaction and is set-based per request: it normalises
+the new records, reads the candidates of all of them from the blocking index in one
+statement per chunk of keys, scores every (new record, candidate) pair in one vectorised
+call of the engine (``weight_array``, the batch scorer), reads the members of the golden
+records a record might join, and only then decides record by record, in request order,
+with ``decide``. New records of one request are candidates of the later ones. Each key
+brings at most its cap of candidates (the newest: earlier records of the request first,
+then stored ones), as a batch bounds a huge block by a window: a request of thousands of
+near-identical names costs a bounded number of pairs per record. ``after_link`` writes
+the new records into the index, opens review tasks for between-threshold matches and
+stores the decisions worth keeping.
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from flask import Flask
 from sqlalchemy import event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
@@ -22,10 +29,12 @@ from mdm.context import RequestContext
 from mdm.db import utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.matching import index
+from mdm.matching.clustering import Constraints
+from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import Action, MatchDecision, PairOutcome
 from mdm.matching.domains import settings_for, validate_all
 from mdm.matching.explanations import stored_pair, strongest
-from mdm.matching.incremental import match_one
+from mdm.matching.incremental import decide, engine_for
 from mdm.matching.models import INCREMENTAL, MatchDecisionRecord
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
@@ -78,7 +87,13 @@ def _lock_id(name: str, *, bits: int) -> int:
 
 
 def lock_blocking_keys(session: Session, domain: str, keys: Iterable[str]) -> None:
-    """Hold the blocking keys of records about to be matched until the transaction ends.
+    """Hold the blocking keys of records about to be matched until the transaction ends
+    (``lock_key_hashes`` of their stored form)."""
+    lock_key_hashes(session, domain, [index.key_hash(domain, k) for k in keys])
+
+
+def lock_key_hashes(session: Session, domain: str, hashes: Iterable[int]) -> None:
+    """Hold these blocking keys (``index.key_hash`` values) until the transaction ends.
 
     PostgreSQL: transaction-scoped advisory locks, the domain's lock shared and each key's
     exclusive in sorted order (no two lockers deadlock); more than ``MAX_KEY_LOCKS`` keys
@@ -87,7 +102,7 @@ def lock_blocking_keys(session: Session, domain: str, keys: Iterable[str]) -> No
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    wanted = sorted({_lock_id(f"{domain}\0{k}", bits=64) for k in keys})
+    wanted = sorted(set(hashes))
     domain_id = _lock_id(domain, bits=32)
     if len(wanted) > MAX_KEY_LOCKS:
         session.execute(select(func.pg_advisory_xact_lock(_DOMAIN_LOCK_CLASS, domain_id)))
@@ -113,7 +128,7 @@ class _Placed:
     """Where one pending record went, while the request is being linked."""
 
     prepared: PreparedRecord
-    keys: list[str]
+    hashes: list[int]  # its blocking keys, as stored
     cluster: str  # golden id, or "new:<index of the first pending record of the cluster>"
     decision: MatchDecision
     review: list[tuple[str, float]] = field(default_factory=list)  # other clusters to review
@@ -129,30 +144,84 @@ class MatchingLinker:
 
     def link(self, session: Session, definition: DomainDefinition, pending: list[PendingRecord],
              ctx: RequestContext) -> list[LinkDecision]:
-        settings = self.settings
-        params, _ = index.current_params(session, definition.name, settings)
+        """Decide where each pending record goes (reads only; ``after_link`` writes)."""
+        settings, domain = self.settings, definition.name
+        params, _ = index.current_params(session, domain, settings)
         self.params = params
+        engine = engine_for(settings, params)
         prepared = [settings.prepare(Record(f"{_NEW}{p.index}", p.source_system, p.attributes))
                     for p in pending]
-        keys = [index.keys_of(settings, p) for p in prepared]
-        lock_blocking_keys(session, definition.name, [k for ks in keys for k in ks])
-        found, members = index.candidates(session, definition.name, settings,
-                                          [k for ks in keys for k in ks])
-        by_golden: dict[str, list[PreparedRecord]] = defaultdict(list)
-        for m in members.values():
-            by_golden[m.golden_id].append(m.prepared)
-        cluster_of: dict[str, str] = {m.prepared.id: m.golden_id for m in members.values()}
-        pending_by_key: dict[str, list[int]] = defaultdict(list)
-        pending_in: dict[str, list[PreparedRecord]] = defaultdict(list)
+        caps: dict[int, int] = {}
+        hashes: list[list[int]] = []
+        for p in prepared:
+            mine = []
+            for key in index.keys_of(settings, p):
+                h = index.key_hash(domain, key)
+                if h not in caps:
+                    caps[h] = index.key_cap(settings, key)
+                mine.append(h)
+            hashes.append(list(dict.fromkeys(mine)))
+        lock_key_hashes(session, domain, caps)
+        found, hits = index.candidates(session, settings, caps)
 
+        # 1. Every record's candidates, per key at most its cap: the newest earlier
+        # records of the request, then the newest stored ones.
+        stored_ids = sorted(hits)
+        position = {sr_id: len(prepared) + k for k, sr_id in enumerate(stored_ids)}
+        left: list[int] = []
+        right: list[int] = []
+        earlier: dict[int, list[int]] = defaultdict(list)
+        link_only = settings.link_type == "link_only"
+        for i, (me, mine) in enumerate(zip(prepared, hashes, strict=True)):
+            seen: set[int] = set()
+            for h in mine:
+                cap = caps[h]
+                before = earlier[h]
+                picked = before[-cap:][::-1]
+                picked += [position[s] for s in found.get(h, ())[:cap - len(picked)]]
+                before.append(i)
+                for j in picked:
+                    if j in seen:
+                        continue
+                    seen.add(j)
+                    other = prepared[j] if j < len(prepared) else hits[stored_ids[
+                        j - len(prepared)]].prepared
+                    if link_only and other.source_system == me.source_system:
+                        continue
+                    left.append(i)
+                    right.append(j)
+
+        # 2. All pairs scored at once, as a batch scores them.
+        rows = [p.values for p in prepared] + [hits[s].prepared.values for s in stored_ids]
+        weights: list[float] = []
+        if left:
+            table = row_table(rows)
+            weights = engine.weight_array(table[np.asarray(left)],
+                                          table[np.asarray(right)]).tolist()
+        scored: list[list[tuple[float, int]]] = [[] for _ in prepared]
+        for i, j, w in zip(left, right, weights, strict=True):
+            if w >= engine.review_weight:
+                scored[i].append((w, j))
+
+        # 3. Members of the golden records a record might join (merges are checked
+        # against every member: no chained merges).
+        joinable = {hits[stored_ids[j - len(prepared)]].golden_id
+                    for pairs in scored for w, j in pairs
+                    if w >= engine.auto_weight and j >= len(prepared)}
+        members: dict[str, list[PreparedRecord]] = {
+            g: [m.prepared for m in group]
+            for g, group in index.members(session, settings, joinable).items()}
+        cluster_of: dict[str, str] = {hits[s].prepared.id: hits[s].golden_id
+                                      for s in stored_ids}
+        constraints = Constraints.of(None)
+
+        # 4. Record by record, in request order: an earlier record's cluster is known.
         out: list[LinkDecision] = []
-        for i, (me, my_keys) in enumerate(zip(prepared, keys, strict=True)):
-            clusters: set[str] = set()
-            for k in my_keys:
-                clusters.update(members[sr].golden_id for sr in found.get(k, ()) if sr in members)
-                clusters.update(self.placed[j].cluster for j in pending_by_key.get(k, ()))
-            candidates = [r for c in clusters for r in (*by_golden.get(c, ()), *pending_in[c])]
-            decision = match_one(me, candidates, settings, params, cluster_of=cluster_of)
+        for i, me in enumerate(prepared):
+            candidates = [(w, prepared[j] if j < len(prepared)
+                           else hits[stored_ids[j - len(prepared)]].prepared)
+                          for w, j in scored[i]]
+            decision = decide(engine, me, candidates, members, cluster_of, constraints)
             if decision.action is Action.MERGE:
                 assert decision.target_cluster_id is not None
                 cluster = decision.target_cluster_id
@@ -163,11 +232,10 @@ class MatchingLinker:
                 other = cluster_of.get(pair.right_id, pair.right_id)
                 if pair.outcome is PairOutcome.REVIEW and other != cluster:
                     review[other] = max(review.get(other, 0.0), pair.probability)
-            self.placed.append(_Placed(me, my_keys, cluster, decision, sorted(review.items())))
+            self.placed.append(_Placed(me, hashes[i], cluster, decision,
+                                       sorted(review.items())))
             cluster_of[me.id] = cluster
-            pending_in[cluster].append(me)
-            for k in my_keys:
-                pending_by_key[k].append(i)
+            members.setdefault(cluster, []).append(me)
             if cluster.startswith(_NEW):
                 same = int(cluster[len(_NEW):])
                 out.append(LinkDecision(same_as=same) if same != i else LinkDecision())
@@ -180,7 +248,7 @@ class MatchingLinker:
                    golden_ids: list[str], source_record_ids: list[int],
                    ctx: RequestContext) -> None:
         from mdm.records.ingest import content_hash
-        from mdm.stewardship.queue import join_review_task
+        from mdm.stewardship.queue import MAX_TASK_GOLDENS, join_review_task
 
         domain = definition.name
         rename = {f"{_NEW}{i}": index.record_key(sr) for i, sr in enumerate(source_record_ids)}
@@ -191,24 +259,37 @@ class MatchingLinker:
                             placed.prepared.values))
             for sr_id, p, placed in zip(source_record_ids, pending, self.placed, strict=True)
         ]
-        index.write(session, domain, self.settings, rows)
+        index.write(session, domain, self.settings, rows,
+                    keys=[placed.hashes for placed in self.placed])
 
         now = utcnow()
+        explanations = [_explanation(placed.decision, rename, golden_of_label)
+                        for placed in self.placed]
+        # Review tasks: one join per group of this request's records whose review sets
+        # overlap (each at most MAX_TASK_GOLDENS golden records), not one per record.
+        reviews: list[tuple[int, list[str], float]] = []
+        for i, placed in enumerate(self.placed):
+            related = sorted({golden_of_label.get(c, c) for c, _ in placed.review}
+                             - {golden_ids[i]})
+            if related:
+                reviews.append((i, [golden_ids[i], *related], max(p for _, p in placed.review)))
+        task_of: dict[int, str] = {}
+        for batch in _review_batches(reviews, MAX_TASK_GOLDENS):
+            first, _, best = min(batch, key=lambda r: (-r[2], r[0]))
+            task = join_review_task(
+                session, ctx, domain=domain,
+                golden_ids=sorted({g for _, goldens, _ in batch for g in goldens}),
+                source_record_ids=[source_record_ids[i] for i, _, _ in batch], score=best,
+                explanation=explanations[first])
+            task_of.update((i, task.id) for i, _, _ in batch)
+
         decision_rows = []
         for i, placed in enumerate(self.placed):
             golden_id = golden_ids[i]
-            explanation = _explanation(placed.decision, rename, golden_of_label)
-            related = [golden_of_label.get(c, c) for c, _ in placed.review]
-            related = sorted({g for g in related if g != golden_id})
-            task_id = None
-            if related:
-                best = max(p for _, p in placed.review)
-                task = join_review_task(
-                    session, ctx, domain=domain, golden_ids=[golden_id, *related],
-                    source_record_ids=[source_record_ids[i]], score=best,
-                    explanation=explanation)
-                task_id = task.id
-            elif not _worth_keeping(placed.decision):
+            explanation = explanations[i]
+            related = sorted({golden_of_label.get(c, c) for c, _ in placed.review} - {golden_id})
+            task_id = task_of.get(i)
+            if task_id is None and not _worth_keeping(placed.decision):
                 continue  # a new golden record and nothing near it: nothing to explain
             target = placed.decision.target_cluster_id
             if target is not None:
@@ -226,6 +307,41 @@ class MatchingLinker:
             })
         if decision_rows:
             session.execute(insert(MatchDecisionRecord.__table__), decision_rows)
+
+
+def _review_batches(reviews: list[tuple[int, list[str], float]],
+                    limit: int) -> list[list[tuple[int, list[str], float]]]:
+    """Records to review, ``(index, golden ids, best probability)``, batched: records whose
+    golden ids overlap (directly or through others) share a batch, cut in request order
+    where a batch would hold more than ``limit`` golden records."""
+    parent: dict[str, str] = {}
+
+    def root(g: str) -> str:
+        while parent.setdefault(g, g) != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for _, goldens, _ in reviews:
+        for g in goldens[1:]:
+            a, b = root(goldens[0]), root(g)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[tuple[int, list[str], float]]] = defaultdict(list)
+    for review in reviews:
+        groups[root(review[1][0])].append(review)
+    out: list[list[tuple[int, list[str], float]]] = []
+    for group in groups.values():
+        batch: list[tuple[int, list[str], float]] = []
+        held: set[str] = set()
+        for review in group:
+            if batch and len(held | set(review[1])) > limit:
+                out.append(batch)
+                batch, held = [], set()
+            batch.append(review)
+            held.update(review[1])
+        out.append(batch)
+    return out
 
 
 def _worth_keeping(decision: MatchDecision) -> bool:

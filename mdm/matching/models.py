@@ -7,11 +7,23 @@ always read from ``source_record`` at lookup time.
 """
 from __future__ import annotations
 
+import struct
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from mdm.db import Base, UTCDateTime, utcnow
 from mdm.records.models import BigId
@@ -20,21 +32,45 @@ INCREMENTAL, BATCH = "incremental", "batch"
 KEY_LENGTH = 250  # longer blocking keys are cut; both writers and lookups cut alike
 
 
+class KeyHashes(TypeDecorator[tuple[int, ...]]):
+    """A sequence of signed 64-bit ints stored packed (little-endian), read as a tuple."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        return struct.pack(f"<{len(value)}q", *value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        return struct.unpack(f"<{len(value) // 8}q", bytes(value))
+
+
 class MatchBlockingKey(Base):
-    """One blocking key of one source record: records sharing a key are candidates."""
+    """One blocking key of one source record: records sharing a key are candidates.
+
+    The key is stored as a 64-bit hash of "<domain>\\0<rule>:<value>" (``index.key_hash``):
+    about 20 bytes a row instead of the key's text twice (table and index). The primary
+    key is the only index and the lookup path: key -> source records, newest last. Rows
+    are removed by (key_hash, source_record_id), read back from ``MatchPrepared.key_hashes``,
+    so no second index on source_record_id is needed. No foreign key either: the table is
+    derived data that ``index.forget`` keeps in step with ``match_prepared``.
+    """
 
     __tablename__ = "match_blocking_key"
-    __table_args__ = (Index("ix_match_blocking_key_source_record", "source_record_id"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    # The primary key is the lookup path: (domain, key) -> source records, newest last.
-    domain: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
-    source_record_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("source_record.id"), primary_key=True)
+    key_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    source_record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True,
+                                                  autoincrement=False)
 
 
 class MatchPrepared(Base):
-    """A source record's normalised feature row, so candidates are not normalised again."""
+    """A source record's normalised feature row, so candidates are not normalised again,
+    and the hashes of the blocking keys written for it (so they can be removed exactly)."""
 
     __tablename__ = "match_prepared"
 
@@ -45,6 +81,8 @@ class MatchPrepared(Base):
     # The source record's content hash when the row was computed: a mismatch means stale.
     content_hash: Mapped[str] = mapped_column(String(64))
     features: Mapped[list[Any]] = mapped_column(JSON)
+    # The record's rows in match_blocking_key (their key hashes), 8 bytes each.
+    key_hashes: Mapped[tuple[int, ...]] = mapped_column(KeyHashes)
 
 
 class MatchParams(Base):

@@ -14,6 +14,7 @@ from mdm.matching import index, service
 from mdm.matching.domains import settings_for
 from mdm.matching.linker import MatchingLinker, linker_factory
 from mdm.matching.models import MatchBlockingKey, MatchDecisionRecord, MatchParams
+from mdm.matching.records import Record
 from mdm.records import linking
 from mdm.records.ingest import IngestItem, ingest
 from mdm.records.models import ACTIVE, MERGED, GoldenRecord, SourceRecord
@@ -125,8 +126,14 @@ def test_an_updated_record_is_reindexed_in_the_same_transaction(
         session: Any, registry: Any, sources: list[str]) -> None:
     load(session, registry, "SAP", {"2": SCHMIDT})
     load(session, registry, "SAP", {"2": {**SCHMIDT, "name": "Hanse Spedition AG"}})
-    keys = set(session.scalars(select(MatchBlockingKey.key)))
-    assert any("hanse" in k for k in keys) and not any("schmidt" in k for k in keys)
+    sr_id = session.scalar(select(SourceRecord.id).where(SourceRecord.source_id == "2"))
+    settings = settings_for(registry.get("supplier"))
+    renamed = Record("x", "SAP", {**SCHMIDT, "name": "Hanse Spedition AG"})
+    wanted = {index.key_hash("supplier", k)
+              for k in index.keys_of(settings, settings.prepare(renamed))}
+    stored = set(session.scalars(select(MatchBlockingKey.key_hash)
+                                 .where(MatchBlockingKey.source_record_id == sr_id)))
+    assert stored == wanted  # the old name's keys are gone, the new name's are there
     # and the renamed record is found under its new name
     [g] = load(session, registry, "COUPA", {"H": {**SCHMIDT, "name": "Hanse Spedition AG",
                                                   "phone": "+49 40 123456"}})
