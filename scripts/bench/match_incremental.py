@@ -15,6 +15,7 @@ import argparse
 import multiprocessing as mp
 import random
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -63,14 +64,15 @@ def supplier(i: int) -> dict[str, Any]:
 
 def _prepare(bounds: tuple[int, int]) -> list[tuple[int, dict[str, Any], list[Any], list[str]]]:
     from mdm.matching import DEFAULT_SETTINGS, MatchSettings, Record
-    from mdm.matching.index import keys_of
+    from mdm.matching.index import key_hash, keys_of
 
     settings = MatchSettings.from_dict(DEFAULT_SETTINGS["supplier"])
     out = []
     for i in range(*bounds):
         attrs = supplier(i)
         prep = settings.prepare(Record(f"sr:{i + 1}", "ERP", attrs))
-        out.append((i + 1, attrs, list(prep.values), keys_of(settings, prep)))
+        hashes = list(dict.fromkeys(key_hash("supplier", k) for k in keys_of(settings, prep)))
+        out.append((i + 1, attrs, list(prep.values), hashes))
     return out
 
 
@@ -103,8 +105,8 @@ def load(url: str, n: int, workers: int) -> None:
                                 attrs["name"].lower(), now, now))
                 sources.append((sr_id, "supplier", erp, f"E{sr_id}", gid, attrs, digest, True,
                                 "ok", 1, now, now))
-                prepared.append((sr_id, "supplier", version, digest, features))
-                keys.extend(("supplier", k, sr_id) for k in record_keys)
+                prepared.append((sr_id, "supplier", version, digest, features, record_keys))
+                keys.extend((h, sr_id) for h in record_keys)
             tables = [
                 (GoldenRecord.__table__, ("id", "domain", "status", "version", "attributes",
                                           "provenance", "quality_status", "overrides",
@@ -114,8 +116,8 @@ def load(url: str, n: int, workers: int) -> None:
                                           "quality_status", "version", "created_at",
                                           "updated_at"), sources),
                 (MatchPrepared.__table__, ("source_record_id", "domain", "settings_version",
-                                           "content_hash", "features"), prepared),
-                (MatchBlockingKey.__table__, ("domain", "key", "source_record_id"), keys),
+                                           "content_hash", "features", "key_hashes"), prepared),
+                (MatchBlockingKey.__table__, ("key_hash", "source_record_id"), keys),
             ]
             if pg:
                 _copy(s, tables)
@@ -146,8 +148,9 @@ def _copy(session: Any, tables: list[tuple[Any, tuple[str, ...], list[tuple[Any,
                 "attributes", "provenance", "overrides", "features")}
             with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
                 for row in data:
-                    copy.write_row([orjson.dumps(v).decode() if i in json_cols else v
-                                    for i, v in enumerate(row)])
+                    copy.write_row([orjson.dumps(v).decode() if i in json_cols
+                                    else struct.pack(f"<{len(v)}q", *v) if cols[i] == "key_hashes"
+                                    else v for i, v in enumerate(row)])
 
 
 def variants(n: int, count: int, seed: int = 99) -> list[tuple[str, dict[str, Any]]]:
