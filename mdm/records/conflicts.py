@@ -10,9 +10,10 @@ at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ UNIQUE_VIOLATION = "23505"
 SERIALIZATION_FAILURE = "40001"
 DEADLOCK_DETECTED = "40P01"
 _LOST_RACE_STATES = frozenset({UNIQUE_VIOLATION, SERIALIZATION_FAILURE, DEADLOCK_DETECTED})
+_LOCK_CYCLE_STATES = frozenset({SERIALIZATION_FAILURE, DEADLOCK_DETECTED})
 
 ATTEMPTS = 6
 
@@ -52,12 +54,21 @@ def is_lost_race(exc: BaseException) -> bool:
     return getattr(driver_error, "sqlstate", None) in _LOST_RACE_STATES
 
 
-def run_retrying(session: Session, work: Callable[[], T], *, what: str, pause: float = 0.02) -> T:
+def is_lock_cycle(exc: BaseException) -> bool:
+    """True when PostgreSQL chose this transaction as a deadlock's (or a serialization
+    failure's) victim: nothing was wrong with it, and running it again can succeed."""
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(driver_error, "sqlstate", None) in _LOCK_CYCLE_STATES
+
+
+def run_retrying(session: Session, work: Callable[[], T], *, what: str, pause: float = 0.02,
+                 retry_on: Callable[[BaseException], bool] = is_lost_race) -> T:
     """Run ``work`` (a whole use case that commits) until it does not lose a race.
 
     Between attempts the session is rolled back and a short random pause (exponential
     from ``pause`` seconds, at most half a second) lets the winner finish. After
-    ``ATTEMPTS`` lost races the last error is raised as it was.
+    ``ATTEMPTS`` lost races the last error is raised as it was. ``retry_on`` says which
+    errors are lost races (default ``is_lost_race``).
     """
 
     def _rollback(state: RetryCallState) -> None:
@@ -71,10 +82,31 @@ def run_retrying(session: Session, work: Callable[[], T], *, what: str, pause: f
         session.rollback()
 
     retrying = Retrying(
-        retry=retry_if_exception(is_lost_race),
+        retry=retry_if_exception(retry_on),
         stop=stop_after_attempt(ATTEMPTS),
         wait=wait_random_exponential(multiplier=pause, max=0.5),
         before_sleep=_rollback,
         reraise=True,
     )
     return retrying(work)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def retried_after_lock_cycles(work: F) -> F:
+    """A use case ``work(session, ...)`` that commits, run again as a whole when PostgreSQL
+    ends it as a deadlock victim (``is_lock_cycle``): a steward's action and an ingestion
+    that lock the same golden and source records in opposite orders.
+
+    Only lock cycles: an optimistic-concurrency loss (StaleDataError) keeps answering
+    409/412, as a client that sent a stale version must be told. The re-run reads again,
+    so its preconditions are checked against what the other transaction committed.
+    """
+
+    @functools.wraps(work)
+    def wrapper(session: Session, *args: Any, **kwargs: Any) -> Any:
+        return run_retrying(session, lambda: work(session, *args, **kwargs),
+                            what=work.__name__, retry_on=is_lock_cycle)
+
+    return wrapper  # type: ignore[return-value]

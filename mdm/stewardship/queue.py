@@ -15,6 +15,7 @@ from mdm.db import sqlite_write_lock, utcnow
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import Conflict, NotFound, ValidationFailed
 from mdm.records import golden as gold
+from mdm.records.conflicts import retried_after_lock_cycles
 from mdm.records.models import GoldenRecord, SourceRecord
 from mdm.records.service import decode_cursor, encode_cursor
 from mdm.sources.models import SourceSystem
@@ -177,6 +178,7 @@ def _lock_task(session: Session, task_id: str, pre: service.Precondition | None)
     return task
 
 
+@retried_after_lock_cycles
 def assign(session: Session, ctx: RequestContext, task_id: str, *,
            assignee: str | None = None, precondition: service.Precondition | None = None
            ) -> ReviewTask:
@@ -203,6 +205,7 @@ def assign(session: Session, ctx: RequestContext, task_id: str, *,
     return task
 
 
+@retried_after_lock_cycles
 def decide(
     session: Session,
     registry: DomainRegistry,

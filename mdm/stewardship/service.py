@@ -30,6 +30,7 @@ from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from mdm.records import golden as gold
+from mdm.records.conflicts import retried_after_lock_cycles
 from mdm.records.models import ACTIVE, MERGED, GoldenRecord, QualityIssue, SourceRecord
 from mdm.records.service import decode_cursor, encode_cursor
 from mdm.sources.models import SourceSystem
@@ -244,6 +245,7 @@ class MergeOutcome:
     created: GoldenRecord | None = None  # unmerge: the new golden record
 
 
+@retried_after_lock_cycles
 def merge(
     session: Session,
     registry: DomainRegistry,
@@ -379,6 +381,7 @@ def _settle_tasks_after_merge(session: Session, ctx: RequestContext, merged_ids:
 
 # --- unmerge --------------------------------------------------------------------------------
 
+@retried_after_lock_cycles
 def unmerge(
     session: Session,
     registry: DomainRegistry,
@@ -536,6 +539,7 @@ def _record_not_a_match(session: Session, ctx: RequestContext, domain: str, kind
     return decision, True
 
 
+@retried_after_lock_cycles
 def mark_not_a_match(
     session: Session,
     registry: DomainRegistry,
@@ -603,6 +607,7 @@ def _close_task_for(session: Session, ctx: RequestContext, domain: str, golden_i
               after={"status": status}, reason=reason)
 
 
+@retried_after_lock_cycles
 def revoke_not_a_match(session: Session, ctx: RequestContext, decision_id: int, *,
                        reason: str | None) -> NotAMatch:
     """Revoke a decision so matching may reconsider the pair; repeating it changes nothing."""
@@ -668,6 +673,7 @@ def _parse_value(definition: DomainDefinition, attribute: str, value: Any) -> An
     return parsed[attribute]
 
 
+@retried_after_lock_cycles
 def pin(
     session: Session,
     registry: DomainRegistry,
@@ -742,6 +748,7 @@ def _request_override(session: Session, ctx: RequestContext, golden: GoldenRecor
     return cr
 
 
+@retried_after_lock_cycles
 def unpin(
     session: Session,
     registry: DomainRegistry,
@@ -814,6 +821,7 @@ def _lock_request(session: Session, request_id: str, pre: Precondition | None) -
     return cr
 
 
+@retried_after_lock_cycles
 def approve_change_request(session: Session, registry: DomainRegistry, ctx: RequestContext,
                            request_id: str, *, reason: str | None = None,
                            precondition: Precondition | None = None) -> ChangeRequest:
@@ -857,6 +865,7 @@ def approve_change_request(session: Session, registry: DomainRegistry, ctx: Requ
     return cr
 
 
+@retried_after_lock_cycles
 def reject_change_request(session: Session, ctx: RequestContext, request_id: str, *,
                           reason: str | None, precondition: Precondition | None = None
                           ) -> ChangeRequest:
