@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from mdm.matching.decisions import ClusteringDiff, PairDecision, ReviewGroup
 from mdm.matching.engine import MatchEngine
 from mdm.matching.explanations import STORED_PAIRS, stored_pair, strongest
 from mdm.matching.incremental import engine_for
+from mdm.matching.linker import _DOMAIN_LOCK_CLASS, _lock_id
 from mdm.matching.models import BATCH, MatchDecisionRecord, MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
@@ -98,6 +99,23 @@ class Plan:
 def matching_context(request_id: str | None) -> RequestContext:
     return RequestContext(Actor(name=MATCHING_ACTOR, role="admin"),
                           request_id or f"match-{new_id()}")
+
+
+def lock_domain(session: Session, domain: str) -> None:
+    """Hold the domain's matching lock exclusively until the transaction ends.
+
+    Taken first by every transaction of ``mdm match`` that writes (a chunk of splits,
+    merges or review tasks, a page of the index), before it reads. PostgreSQL: the
+    advisory lock that incremental matching holds shared for each ingest it matches
+    (``mdm.matching.linker``), so an ingest that matches waits for the chunk to commit
+    and a chunk waits for ingests in flight. SQLite: the single write lock
+    (``db.sqlite_write_lock``), which every ingest takes.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_DOMAIN_LOCK_CLASS,
+                                                          _lock_id(domain, bits=32))))
+    else:
+        sqlite_write_lock(session)
 
 
 # --- explanations (both paths) ------------------------------------------------------------------
@@ -283,7 +301,7 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
     tasks = opened = 0
     for group in plan.review:
         goldens = sorted(set(stewardship.survivors(
-            session, {plan.current[r] for r in group.record_ids if r in plan.current}).values()))
+            session, set(record_goldens(session, group.record_ids).values())).values()))
         if len(goldens) < 2:
             continue
         before = session.scalar(select(ReviewTask.id).where(
@@ -363,6 +381,7 @@ class _Batch:
     pending: gold.Pending = field(default_factory=gold.Pending)
     goldens: dict[str, GoldenRecord] = field(default_factory=dict)  # detached working copies
     read_version: dict[str, int] = field(default_factory=dict)
+    read_values: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # _VALUE_COLUMNS
     created: list[dict[str, Any]] = field(default_factory=list)  # new golden rows (splits)
     operations: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
@@ -406,6 +425,7 @@ def _load_goldens(session: Session, batch: _Batch, ids: Iterable[str]) -> None:
             copy = cast(GoldenRecord, _GoldenCopy(**row))
             batch.goldens[copy.id] = copy
             batch.read_version[copy.id] = copy.version
+            batch.read_values[copy.id] = tuple(getattr(copy, c) for c in _VALUE_COLUMNS)
 
 
 def _members(session: Session, golden_ids: list[str]) -> dict[str, list[tuple[int, bool]]]:
@@ -465,6 +485,7 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
             gid = into[gid]
         return gid
 
+    lock_domain(session, plan.domain)
     where = record_goldens(session, (r for p in proposals for r in p["records"]))
     start = stewardship.survivors(session, set(where.values()))
     involved = set(start.values())
@@ -561,7 +582,7 @@ def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: 
     gold.refresh(session, batch.pending, ctx, definition, survivor, views[survivor.id],
                  action="golden.merge", reason=plan.reason, extra=extra, force=True,
                  event_type="merged", known=known)
-    op = LineageOperation(
+    op = _Operation(
         id=op_id, domain=plan.domain, kind=MERGE, survivor_id=survivor.id,
         other_ids=victim_ids, source_record_ids=moved, undoes=None, review_task_id=None,
         actor=ctx.actor.name, reason=plan.reason, request_id=ctx.request_id, at=now)
@@ -569,17 +590,37 @@ def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: 
                                                                 for v in victim_ids)])
 
 
-def _add_operation(batch: _Batch, ctx: RequestContext, op: LineageOperation,
+@dataclass
+class _Operation:
+    """A lineage operation's row, unbound (an ORM object per merge costs more than its
+    audit entry); ``stewardship.operation_dict`` reads it as it reads the ORM object."""
+
+    id: str
+    domain: str
+    kind: str
+    survivor_id: str
+    other_ids: list[str]
+    source_record_ids: list[int]
+    undoes: str | None
+    review_task_id: str | None
+    actor: str
+    reason: str | None
+    request_id: str | None
+    at: Any
+
+
+_OPERATION_COLUMNS = [c.name for c in LineageOperation.__table__.columns]
+
+
+def _add_operation(batch: _Batch, ctx: RequestContext, op: _Operation,
                    links: list[tuple[str, str]]) -> None:
-    batch.operations.append({c: getattr(op, c) for c in (
-        "id", "domain", "kind", "survivor_id", "other_ids", "source_record_ids", "undoes",
-        "review_task_id", "actor", "reason", "request_id", "at")})
+    batch.operations.append({c: getattr(op, c) for c in _OPERATION_COLUMNS})
     batch.links.extend({"operation_id": op.id, "golden_id": g, "role": role}
                        for g, role in links)
     action = "stewardship.merge" if op.kind == MERGE else "stewardship.unmerge"
     batch.pending.audits.append(audit_row(
         ctx, action, "lineage_operation", op.id, domain=op.domain,
-        after=stewardship.operation_dict(op), reason=op.reason))
+        after=stewardship.operation_dict(cast(LineageOperation, op)), reason=op.reason))
 
 
 def _pending_tasks(session: Session, domain: str, golden_ids: list[str]) -> list[ReviewTask]:
@@ -646,18 +687,31 @@ def _update_goldens(session: Session, batch: _Batch) -> None:
     """The final state of every golden record the chunk changed, checked against the
     version read under the lock (the ORM's optimistic check, done in bulk)."""
     G = GoldenRecord
-    columns = ("status", "merged_into", "version", "attributes", "provenance",
-               "quality_status", "search_name", "updated_at")
-    rows = [{"gid": g.id, "read": batch.read_version[g.id],
-             **{f"new_{c}": getattr(g, c) for c in columns}}
-            for g in batch.goldens.values() if g.version != batch.read_version[g.id]]
-    if not rows:
-        return
-    stmt = (update(G).where(G.id == bindparam("gid"), G.version == bindparam("read"))
-            .values({c: bindparam(f"new_{c}") for c in columns}))
-    result = session.connection().execute(stmt, rows)
-    if result.rowcount not in (-1, len(rows)):
-        raise MdmError("Golden records changed while the re-match was applied; run it again.")
+    changed = [g for g in batch.goldens.values() if g.version != batch.read_version[g.id]]
+    # A golden record merged away keeps its values: only its status moves (no JSON to
+    # write again for every victim).
+    kept = {g.id for g in changed if all(
+        a is b for a, b in zip((getattr(g, c) for c in _VALUE_COLUMNS),
+                               batch.read_values[g.id], strict=True))}
+    status_only = [g for g in changed if g.id in kept]
+    others = [g for g in changed if g.id not in kept]
+    for goldens, columns in ((status_only, _MERGED_COLUMNS), (others, _CHANGED_COLUMNS)):
+        if not goldens:
+            continue
+        rows = [{"gid": g.id, "read": batch.read_version[g.id],
+                 **{f"new_{c}": getattr(g, c) for c in columns}} for g in goldens]
+        stmt = (update(G).where(G.id == bindparam("gid"), G.version == bindparam("read"))
+                .values({c: bindparam(f"new_{c}") for c in columns}))
+        result = session.connection().execute(stmt, rows)
+        if result.rowcount not in (-1, len(rows)):
+            raise MdmError("Golden records changed while the re-match was applied; "
+                           "run it again.")
+
+
+_CHANGED_COLUMNS = ("status", "merged_into", "version", "attributes", "provenance",
+                    "quality_status", "search_name", "updated_at")
+_MERGED_COLUMNS = ("status", "merged_into", "version", "updated_at")
+_VALUE_COLUMNS = ("attributes", "provenance", "quality_status", "search_name")
 
 
 def _supersede_requests(session: Session, survivors: dict[str, list[str]]) -> None:
@@ -685,6 +739,7 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
     for start in range(0, len(splits), chunk):
         proposals = splits[start : start + chunk]
         batch = _Batch()
+        lock_domain(session, plan.domain)
         targets = sorted({now[p["cluster"]] for p in proposals} - set(by_person))
         _load_goldens(session, batch, targets)
         known = KnownRequests(session, targets)
@@ -761,7 +816,7 @@ def _unmerge(session: Session, batch: _Batch, definition: DomainDefinition, plan
     gold.refresh(session, batch.pending, ctx, definition, golden, views[golden_id],
                  action="golden.unmerge", reason=plan.reason, extra=extra, force=True,
                  event_type="unmerged", known=known)
-    op = LineageOperation(
+    op = _Operation(
         id=op_id, domain=golden.domain, kind=UNMERGE, survivor_id=golden.id,
         other_ids=[created.id], source_record_ids=wanted, undoes=None, review_task_id=None,
         actor=ctx.actor.name, reason=plan.reason, request_id=ctx.request_id, at=now)
@@ -785,6 +840,7 @@ def _open_review_tasks(session: Session, plan: Plan, ctx: RequestContext, chunk:
             # Someone opened one of these tasks meanwhile: take the careful path.
             session.rollback()
             n = new = 0
+            lock_domain(session, plan.domain)
             for group in part:
                 found = _task_args(session, plan, group)
                 if found is None:
@@ -807,9 +863,13 @@ def _open_review_tasks(session: Session, plan: Plan, ctx: RequestContext, chunk:
 
 
 def _task_args(session: Session, plan: Plan, group: ReviewGroup,
-               now: dict[str, str] | None = None
+               where: dict[str, str] | None = None, now: dict[str, str] | None = None
                ) -> tuple[list[str], list[int], float, dict[str, Any]] | None:
-    olds = {plan.current[r] for r in group.record_ids if r in plan.current}
+    """The golden records a group's task names: those that hold its records now (after
+    this run's splits and merges, not those the batch read), and the task's fields."""
+    if where is None:
+        where = record_goldens(session, group.record_ids)
+    olds = {where[r] for r in group.record_ids if r in where}
     if now is None:
         now = stewardship.survivors(session, olds)
     goldens = sorted({now[g] for g in olds})
@@ -821,9 +881,11 @@ def _task_args(session: Session, plan: Plan, group: ReviewGroup,
 
 def _open_chunk(session: Session, plan: Plan, ctx: RequestContext,
                 groups: list[ReviewGroup]) -> tuple[int, int]:
-    now = stewardship.survivors(session, {plan.current[r] for g in groups
-                                          for r in g.record_ids if r in plan.current})
-    wanted = [args for g in groups if (args := _task_args(session, plan, g, now)) is not None]
+    lock_domain(session, plan.domain)
+    where = record_goldens(session, (r for g in groups for r in g.record_ids))
+    now = stewardship.survivors(session, set(where.values()))
+    wanted = [args for g in groups
+              if (args := _task_args(session, plan, g, where, now)) is not None]
     keys = {stewardship._group_key(args[0]) for args in wanted}
     existing: set[str] = set()
     for part in index.chunks(sorted(keys), 500):

@@ -6,6 +6,8 @@ show the settings, and re-match a whole domain (dry run: report only).
 """
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -26,6 +28,7 @@ from mdm.matching.apply import (
     Plan,
     apply_each,
     apply_plan,
+    lock_domain,
     matching_context,
     pair_dict,
 )
@@ -47,6 +50,8 @@ MAX_STORED_SHOWN = 20  # stored decisions explain shows between the two sides
 MAX_STORED_SCANNED = 500  # decisions read to find those
 
 Progress = Callable[[str, int, int | None], None]
+
+log = logging.getLogger(__name__)
 
 
 def _matched(definition: DomainDefinition) -> MatchSettings:
@@ -225,24 +230,6 @@ def _stored_between(session: Session, left: _Side, right: _Side) -> list[MatchDe
     return out[-MAX_STORED_SHOWN:]
 
 
-def _index_known(session: Session, domain: str, settings: MatchSettings, ids: list[int],
-                 known: _Streamed) -> None:
-    rows: list[tuple[int, str, PreparedRecord]] = []
-    missing: list[int] = []
-    for part in index.chunks(ids, 500):
-        for sr_id, digest in session.execute(
-                select(SourceRecord.id, SourceRecord.content_hash)
-                .where(SourceRecord.id.in_(part))):
-            prepared = known.prepared(sr_id, digest)
-            if prepared is None:
-                missing.append(sr_id)
-            else:
-                rows.append((sr_id, digest, prepared))
-    index.write(session, domain, settings, rows, replace=True)
-    if missing:
-        index.reindex(session, domain, settings, missing)
-
-
 # --- batch re-matching ------------------------------------------------------------------------
 
 @dataclass
@@ -308,12 +295,19 @@ def rematch(
     streamed = _Streamed()
     started = time.monotonic()
     constraints = _constraints(session, domain, not_a_match_pairs(session, domain))
-    result, params = match_batch(_stream(session, domain, current, streamed), settings,
-                                 params, constraints=constraints, workers=workers,
-                                 progress=progress,
-                                 on_prepared=None if dry_run else streamed.keep)
+    background = None if dry_run else _BackgroundIndex(session, domain, settings, streamed)
+    try:
+        result, params = match_batch(
+            _stream(session, domain, current, streamed), settings, params,
+            constraints=constraints, workers=workers,
+            progress=background.progress(progress) if background else progress,
+            on_prepared=None if dry_run else streamed.keep)
+    finally:
+        indexed_meanwhile = background.join() if background else 0
     diff = dry_run_diff(current, result.clusters)
     report.seconds["match"] = time.monotonic() - started
+    if background is not None and background.thread is not None:
+        report.seconds["index during match"] = background.seconds
     report.records = len(current)
     report.params_version = params.version
     report.stats = result.stats
@@ -336,7 +330,8 @@ def rematch(
     actor = matching_context(ctx.request_id)
     # The index first: it holds no golden ids, and explanations read its feature rows.
     started = time.monotonic()
-    reindexed = ensure_index(session, domain, settings, progress=progress, known=streamed)
+    reindexed = indexed_meanwhile + ensure_index(session, domain, settings, progress=progress,
+                                                 known=streamed)
     streamed.features.clear()
     report.seconds["index"] = time.monotonic() - started
     started = time.monotonic()
@@ -409,26 +404,99 @@ def ensure_index(session: Session, domain: str, settings: MatchSettings, *,
     """Index every source record of the domain missing or stale under these settings.
 
     Records loaded before matching was on, or indexed under an older settings version,
-    are (re)written in transactions of ``chunk`` records. Returns how many. ``known``:
-    feature rows a batch match just computed (used where the content is unchanged).
+    are (re)written in transactions of ``chunk`` records, walked in id order (each page
+    starts after the last, so a million records cost one pass, not one per page); a
+    record that has no index rows yet is written without deleting first. Each page holds
+    the domain's matching lock (``apply.lock_domain``) from its read to its commit, so
+    incremental matching never indexes the same record meanwhile. Returns how many.
+    ``known``: feature rows a batch match just computed (used where the content is
+    unchanged).
     """
     SR, MP = SourceRecord, MatchPrepared
-    stale = (select(SR.id).outerjoin(MP, MP.source_record_id == SR.id)
-             .where(SR.domain == domain,
-                    or_(MP.source_record_id.is_(None), MP.settings_version != settings.version,
-                        MP.content_hash != SR.content_hash)))
-    total = session.scalar(select(func.count()).select_from(stale.subquery())) or 0
-    done = 0
+    stale = or_(MP.source_record_id.is_(None), MP.settings_version != settings.version,
+                MP.content_hash != SR.content_hash)
+    total = session.scalar(
+        select(func.count()).select_from(SR).outerjoin(MP, MP.source_record_id == SR.id)
+        .where(SR.domain == domain, stale)) or 0
+    done = last = 0
     while True:
-        ids = list(session.scalars(stale.order_by(SR.id).limit(chunk)))
-        if not ids:
+        lock_domain(session, domain)
+        page = session.execute(
+            select(SR.id, SR.content_hash, MP.source_record_id.is_not(None))
+            .outerjoin(MP, MP.source_record_id == SR.id)
+            .where(SR.domain == domain, SR.id > last, stale)
+            .order_by(SR.id).limit(chunk)).all()
+        if not page:
+            session.rollback()
             break
-        if known is None or not known.features:
-            index.reindex(session, domain, settings, ids)
-        else:
-            _index_known(session, domain, settings, ids, known)
+        last = page[-1][0]
+        fresh: list[tuple[int, str, PreparedRecord]] = []
+        replaced: list[tuple[int, str, PreparedRecord]] = []
+        recompute: list[int] = []
+        for sr_id, digest, indexed in page:
+            prepared = known.prepared(sr_id, digest) if known is not None else None
+            if prepared is None:
+                recompute.append(sr_id)
+            else:
+                (replaced if indexed else fresh).append((sr_id, digest, prepared))
+        index.write(session, domain, settings, fresh)
+        index.write(session, domain, settings, replaced, replace=True)
+        if recompute:
+            index.reindex(session, domain, settings, recompute)
         session.commit()
-        done += len(ids)
+        done += len(page)
         if progress:
             progress("index", done, total)
     return done
+
+
+class _BackgroundIndex:
+    """``ensure_index`` from a batch's feature rows, in a thread with its own session.
+
+    Started once the batch has normalised every record (its stage is no longer
+    "normalise"): the engine then trains and scores in its worker processes while this
+    process mostly waits, so writing the index meanwhile hides most of its cost. Errors
+    are kept, not raised: whatever is left is indexed by the ``ensure_index`` that runs
+    after the match anyway.
+    """
+
+    def __init__(self, session: Session, domain: str, settings: MatchSettings,
+                 known: _Streamed) -> None:
+        self.bind = session.get_bind()
+        self.domain, self.settings, self.known = domain, settings, known
+        self.done = 0
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def progress(self, outer: Progress | None) -> Progress:
+        """A progress callback that starts the thread when normalising ends."""
+        def report(stage: str, done: int, total: int | None) -> None:
+            if stage != "normalise" and self.thread is None:
+                self.start()
+            if outer is not None:
+                outer(stage, done, total)
+        return report
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name=f"index-{self.domain}",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        try:
+            with Session(bind=self.bind, expire_on_commit=False) as session:
+                self.done = ensure_index(session, self.domain, self.settings,
+                                         known=self.known)
+        except Exception as exc:  # noqa: BLE001 -- kept; the caller's ensure_index follows
+            self.error = exc
+        self.seconds = time.monotonic() - started
+
+    def join(self) -> int:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            log.warning("background index of %s stopped (%s); indexing in the foreground",
+                        self.domain, self.error)
+        return self.done

@@ -30,6 +30,7 @@ from mdm.records import linking
 from mdm.records.ingest import IngestItem, ingest
 from mdm.records.models import GoldenRecord, GoldenVersion, QualityIssue, SourceRecord
 from mdm.schema import all_metadata
+from mdm.sources.models import SourceSystem
 from mdm.stewardship import service as stewardship
 from mdm.stewardship.models import (
     ChangeRequest,
@@ -318,3 +319,45 @@ def test_the_index_a_rematch_writes_from_its_features_equals_a_fresh_one(
     service.ensure_index(session, "supplier", settings)
 
     assert index_rows(session) == from_batch
+
+
+def test_a_review_task_names_the_golden_records_that_hold_its_records_after_a_split(
+        app: Any, session: Any, registry: Any, no_matching: None) -> None:
+    """A split earlier in the same run moves a review group's record to a new golden record:
+    the task names that one, not the golden record the batch read (which still exists,
+    holding the other part)."""
+    def apply_plan(one_at_a_time: bool, names: dict[str, str]) -> dict[str, Any]:
+        by_name = {v: k for k, v in names.items()}
+        current = {f"sr:{sr}": gid for sr, gid in db.session.execute(
+            select(SourceRecord.id, SourceRecord.golden_id))}
+        key = {f"{code}/{sid}": f"sr:{sr}" for sr, code, sid in db.session.execute(
+            select(SourceRecord.id, SourceSystem.code, SourceRecord.source_id)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_system_id))}
+        schmidt = by_name["G[SAP/2]"]  # holds SAP/2 and DuPont's SAP/3 (see build)
+        assert current[key["SAP/3"]] == schmidt
+        diff = ClusteringDiff(splits=[{"cluster": schmidt,
+                                       "into": [[key["SAP/2"]], [key["SAP/3"]]]}])
+        review = [ReviewGroup([key["SAP/3"], key["COUPA/1"]],
+                              [(key["SAP/3"], key["COUPA/1"], 0.9, "fs")])]
+        definition = registry.get("supplier")
+        settings = settings_for(definition)
+        params, _ = index.current_params(db.session, "supplier", settings)
+        plan = apply.Plan("supplier", settings, params, diff, review, current)
+        ctx = apply.matching_context(RUN)
+        if one_at_a_time:
+            report = apply.apply_each(db.session, registry, plan, ctx)
+        else:
+            report = apply.apply_plan(db.session, registry, plan, ctx)
+        holding = apply.record_goldens(db.session, [key["SAP/3"], key["COUPA/1"]])
+        assert holding[key["SAP/3"]] != schmidt  # split out
+        [task] = db.session.scalars(select(ReviewTask).where(
+            ReviewTask.created_by == apply.MATCHING_ACTOR)).all()
+        assert sorted(task.golden_ids) == sorted(holding.values())
+        return report
+
+    (each, each_report), (bulk, bulk_report) = run_both(app, registry, apply_plan)
+
+    assert each_report["split"] == 1
+    assert each_report["review_tasks_opened"] == 1
+    assert_same_rows(each, bulk)
+    assert bulk_report == each_report
