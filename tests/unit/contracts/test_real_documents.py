@@ -368,3 +368,44 @@ def with_b(schema: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 )
 def test_confluent_agreement_backward(old, new, compatible):
     assert check_compatibility(new, [old], "BACKWARD", confluent=True).compatible is compatible
+
+
+# -- 10. Optic's response-schema findings, judged by the specifications -------------------------
+
+
+def response_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    ok = {"description": "ok", "content": {"application/json": {"schema": schema}}}
+    return api_doc({"/errors": {"get": {"responses": {"200": ok}}}})
+
+
+SERVICE_ERROR = {"properties": {"code": STRING, "message": STRING}}
+
+
+def test_type_object_added_to_a_response_schema_narrows_it() -> None:
+    # Optic: "expected response body root shape not to be expanded" (adyen ServiceError).
+    # JSON Schema: without `type` every instance type is valid, so the new server sends less.
+    typed = response_schema({**SERVICE_ERROR, "type": "object"})
+    assert check_compatibility(typed, [response_schema(SERVICE_ERROR)]).compatible
+    untyped = check_compatibility(response_schema(SERVICE_ERROR), [typed])
+    assert not untyped.compatible  # the other way the server may send any type
+
+
+def test_response_property_removed_breaks_only_when_it_was_required() -> None:
+    # Optic: "prevent removing response property" for any property. OpenAPI: a property not
+    # in `required` may be absent, so clients must cope: a warning; a required one breaks.
+    old = response_schema({**SERVICE_ERROR, "type": "object"})
+    new = response_schema({"type": "object", "properties": {"code": STRING}})
+    optional = check_compatibility(new, [old])
+    assert optional.compatible
+    assert {c.level.value for c in optional.changes} == {"warning"}
+    required = check_compatibility(
+        new, [response_schema({**SERVICE_ERROR, "required": ["message"]})]
+    )
+    assert not required.compatible
+
+
+def test_response_enum_growth_breaks() -> None:
+    old = response_schema({"type": "string", "enum": ["a", "b"]})
+    new = response_schema({"type": "string", "enum": ["a", "b", "c"]})
+    result = check_compatibility(new, [old])
+    assert [c.rule for c in result.breaking] == ["response-body-enum-array-extended"]
