@@ -484,10 +484,14 @@ def words_conflict(x: str, y: str) -> bool:
     for one, other in ((xs, ys), (ys, xs)):  # an acronym: "nnb" / "norvikri nabytek baltic"
         if len(one) == 1 and len(other) > 1 and one[0] == "".join(w[0] for w in other):
             return False
+    # Words both names have pair at once; the rest must find a partner among the rest.
+    common = set(xs) & set(ys)
+    rest_x = [w for w in xs if w not in common]
+    rest_y = [v for v in ys if v not in common]
     # A one-letter word (an initial, a stray "k" for "&") is never the unpaired one.
-    if not any(len(w) > 1 and not any(_words_pair(w, v) for v in ys) for w in xs):
+    if not any(len(w) > 1 and not any(_words_pair(w, v) for v in rest_y) for w in rest_x):
         return False
-    if not any(len(v) > 1 and not any(_words_pair(v, w) for w in xs) for v in ys):
+    if not any(len(v) > 1 and not any(_words_pair(v, w) for w in rest_x) for v in rest_y):
         return False
     # Words run together or split elsewhere ("acmeind" / "acme ind", "stones vcs" /
     # "stone services"): one name after all.
