@@ -54,6 +54,7 @@ def test_a_crowd_in_one_request_is_bounded_and_the_tax_id_rule_still_joins(
     assert reviewed and set(reviewed) <= {t.id for t in tasks}
     # One task per group of the request, not one per reviewed record.
     assert len(tasks) < len(reviewed)
+    session.rollback()
 
 
 def test_a_crowd_arriving_one_record_at_a_time_keeps_the_tax_id_rule(
@@ -65,6 +66,7 @@ def test_a_crowd_arriving_one_record_at_a_time_keeps_the_tax_id_rule(
                     [IngestItem("C1", {"name": "Supplier 0 GmbH", "country": "DE",
                                        "tax_id": VAT})], cli_context("late"))
     first = session.scalar(select(SourceRecord.golden_id).where(SourceRecord.source_id == "S0"))
+    session.rollback()
     assert late.golden_id == first
 
 
