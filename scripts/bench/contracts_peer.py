@@ -163,6 +163,8 @@ def measured(command: list[str], timeout: float, cwd: Path) -> tuple[int, str, f
 _KINDS = (  # (words in a rule name, kind), first match wins
     (("enum",), "enum"),
     (("operation", "remov"), "operation removed"),
+    (("api-path", "removed"), "operation removed"),  # the hub's api-path-removed-*
+    (("api-removed",), "operation removed"),  # the hub's api-removed-*
     (("status", "remov"), "status removed"),
     (("parameter", "remov"), "parameter removed"),
     (("property", "remov"), "property removed"),
