@@ -46,8 +46,10 @@ def load_near_duplicates(session: Any, registry: Any) -> dict[str, str]:
 
 
 def test_near_duplicates_open_one_task_per_group_and_bounded_decisions(
-        app: Any, session: Any, sources: list[str], client: Any,
-        reader: dict[str, str]) -> None:
+        app: Any, sources: list[str], client: Any, reader: dict[str, str],
+        session: Any) -> None:
+    # ``session`` last: the fixtures before it end the thread's session scope, which would
+    # leave the test's session open past the teardown (PostgreSQL: TRUNCATE waits on it)
     registry = app.extensions["mdm_domains"]
     group_of = load_near_duplicates(session, registry)
     records = len(group_of)
