@@ -87,7 +87,7 @@ def broken_rules(session: Any, registry: Any) -> list[str]:
 
 @pytest.mark.parametrize("one_at_a_time", [False, True], ids=["bulk", "one_at_a_time"])
 def test_a_rematch_never_joins_different_valid_tax_ids_through_an_older_golden_record(
-        session: Any, registry: Any, sources: list[str], no_matching: None,
+        sources: list[str], session: Any, registry: Any, no_matching: None,
         one_at_a_time: bool) -> None:
     helmi = load(session, registry, "SAP", "1", HELMI)
     kivi = load(session, registry, "SAP", "2", KIVI)
@@ -114,7 +114,7 @@ def test_a_rematch_never_joins_different_valid_tax_ids_through_an_older_golden_r
 
 @pytest.mark.parametrize("one_at_a_time", [False, True], ids=["bulk", "one_at_a_time"])
 def test_a_merge_through_a_held_split_is_refused_and_reported(
-        session: Any, registry: Any, sources: list[str], no_matching: None,
+        sources: list[str], session: Any, registry: Any, no_matching: None,
         one_at_a_time: bool) -> None:
     from mdm.context import Actor, RequestContext
     from mdm.stewardship import service as stewardship
