@@ -32,7 +32,7 @@ def crowd(n: int) -> list[IngestItem]:
 
 
 def test_a_crowd_in_one_request_is_bounded_and_the_tax_id_rule_still_joins(
-        session: Any, app: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, app: Any) -> None:
     registry = app.extensions["mdm_domains"]
     # The last record shares its name keys with the 299 before it (each key reads only
     # its newest ones) and its valid tax id with the first one only.
@@ -58,7 +58,7 @@ def test_a_crowd_in_one_request_is_bounded_and_the_tax_id_rule_still_joins(
 
 
 def test_a_crowd_arriving_one_record_at_a_time_keeps_the_tax_id_rule(
-        session: Any, app: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, app: Any) -> None:
     registry = app.extensions["mdm_domains"]
     for item in crowd(120):
         ingest(session, registry, "supplier", "SAP", [item], cli_context("one"))
@@ -71,7 +71,7 @@ def test_a_crowd_arriving_one_record_at_a_time_keeps_the_tax_id_rule(
 
 
 def test_each_key_is_one_hashed_row_and_forget_removes_exactly_them(
-        session: Any, app: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, app: Any) -> None:
     registry = app.extensions["mdm_domains"]
     ingest(session, registry, "supplier", "SAP", crowd(3), cli_context("three"))
     settings = settings_for(registry.get("supplier"))

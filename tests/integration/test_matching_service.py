@@ -68,7 +68,7 @@ def decisions(session: Any, sr_golden: str) -> list[MatchDecisionRecord]:
 # --- incremental ----------------------------------------------------------------------------
 
 def test_a_record_with_the_same_valid_tax_id_joins_the_golden_record(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     [g1] = load(session, registry, "SAP", {"V1": MUELLER})
     [g2] = load(session, registry, "COUPA", {"C9": MUELLER_COUPA})
 
@@ -91,7 +91,7 @@ def test_a_record_with_the_same_valid_tax_id_joins_the_golden_record(
 
 
 def test_between_the_thresholds_a_review_task_is_opened(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     [g1] = load(session, registry, "SAP", {"V1": MUELLER})
     [g2] = load(session, registry, "SFDC", {"A-1": MUELLER_CRM})
 
@@ -105,7 +105,7 @@ def test_between_the_thresholds_a_review_task_is_opened(
 
 
 def test_another_valid_tax_id_starts_a_new_golden_record(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     [g1] = load(session, registry, "SAP", {"V1": MUELLER})
     [g2] = load(session, registry, "COUPA", {"C1": MUELLER_OTHER})
 
@@ -115,7 +115,7 @@ def test_another_valid_tax_id_starts_a_new_golden_record(
 
 
 def test_records_of_one_request_are_matched_with_each_other_without_chaining(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     g = load(session, registry, "SAP", {"1": MUELLER, "2": SCHMIDT, "3": MUELLER_COUPA,
                                         "4": SCHMIDT_COUPA, "5": MUELLER_OTHER})
     assert g[0] == g[2] and g[1] == g[3]
@@ -123,7 +123,7 @@ def test_records_of_one_request_are_matched_with_each_other_without_chaining(
 
 
 def test_an_updated_record_is_reindexed_in_the_same_transaction(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     load(session, registry, "SAP", {"2": SCHMIDT})
     load(session, registry, "SAP", {"2": {**SCHMIDT, "name": "Hanse Spedition AG"}})
     sr_id = session.scalar(select(SourceRecord.id).where(SourceRecord.source_id == "2"))
@@ -178,7 +178,7 @@ def current_clusters(session: Any) -> set[frozenset[int]]:
 
 
 def test_incremental_and_batch_agree_on_the_same_data(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     for system, sid, attrs in [("SAP", "1", MUELLER), ("SAP", "2", SCHMIDT),
                                ("COUPA", "1", MUELLER_COUPA), ("SAP", "3", DUPONT),
                                ("COUPA", "2", SCHMIDT_COUPA), ("SFDC", "1", MUELLER_OTHER),
@@ -287,7 +287,7 @@ def test_a_split_of_records_a_person_merged_is_held_for_a_steward(
 
 
 def test_a_trained_run_stores_parameters_that_incremental_matching_then_uses(
-        session: Any, registry: Any, sources: list[str]) -> None:
+        sources: list[str], session: Any, registry: Any) -> None:
     load(session, registry, "SAP", {str(i): {"name": f"Firma {w} GmbH", "country": "DE",
                                              "city": c, "postal_code": p}
                                     for i, (w, c, p) in enumerate(
