@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
@@ -120,11 +120,13 @@ class Database:
 
     @property
     def session(self) -> Session:
-        """The current scope's session (one per request or app context); an error before
-        ``init_app`` bound the database."""
+        """The scoped session: a proxy that resolves, on every use, to the current thread's
+        session, so a reference kept across ``remove_session()`` reaches the fresh session
+        rather than a closed one. Typed as the ``Session`` it proxies (scoped_session offers
+        the same methods), which is what the services take. An error before ``init_app``."""
         if self._session is None:
             raise RuntimeError("Database not initialised: call init_app(app) first")
-        return self._session()
+        return cast(Session, self._session)
 
     def remove_session(self) -> None:
         """Close and forget the current scope's session (the next use opens a fresh one)."""
