@@ -182,6 +182,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", values)
         return
     driver = conn.connection.driver_connection
+    assert driver is not None, "a live psycopg connection"
     with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in _processed(rows, columns, processors, keep_none=True):
             copy.write_row(row)

@@ -344,9 +344,9 @@ def dry_run_diff(current: Mapping[str, str], clusters: Sequence[Sequence[str]]) 
             diff.merges.append({"records": sorted(members), "from_clusters": olds})
         elif len(olds) == 1 and set(members) == old_members[olds[0]]:
             diff.unchanged += 1
-    for cid, members in sorted(old_members.items()):
+    for cid, old in sorted(old_members.items()):
         parts: dict[int, list[str]] = defaultdict(list)
-        for r in sorted(members):
+        for r in sorted(old):
             if r in new_of:
                 parts[new_of[r]].append(r)
         if len(parts) > 1:

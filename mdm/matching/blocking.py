@@ -95,7 +95,7 @@ class KeyPart:
         if isinstance(spec, dict):
             feats = spec.get("features") or [spec["feature"]]
             return cls(tuple(feats), spec.get("transform"), tuple(spec.get("args", ())))
-        feature, transform, *args = spec
+        feature, transform, *args = list(spec)
         return cls((feature,), transform, tuple(args))
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,7 +153,8 @@ class BlockingRule:
 
     def key(self, row: Sequence[Any]) -> str | None:
         """The block this row falls in, or None when a key part is missing."""
-        pieces = []
+        pieces: list[str] = []
+        piece: str | None
         for idx, fn, args in self._compiled:
             if len(idx) > 1:  # unordered set of several features (swapped names)
                 values = [row[i] for i in idx]

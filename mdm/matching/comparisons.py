@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -272,7 +272,8 @@ class LevenshteinAtThresholds(_ThresholdComparison):
     ) -> None:
         super().__init__(feature, sorted(int(t) for t in thresholds), name=name)
         self.damerau = damerau
-        self._distance = DamerauLevenshtein.distance if damerau else Levenshtein.distance
+        self._distance: Callable[..., int] = (DamerauLevenshtein.distance if damerau
+                                               else Levenshtein.distance)
 
     def params(self) -> dict[str, Any]:
         return {"thresholds": self.thresholds, "damerau": self.damerau}

@@ -8,7 +8,7 @@ in memory and be compared in a tight loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,11 +140,11 @@ class FeatureSchema:
             for s in self.specs
         ]
 
-    def inputs(self, attrs: dict[str, Any]) -> tuple[Any, ...]:
+    def inputs(self, attrs: Mapping[str, Any]) -> tuple[Any, ...]:
         get = attrs.get
         return tuple(get(name) for name in self.input_names)
 
-    def row(self, attrs: dict[str, Any]) -> tuple[Any, ...]:
+    def row(self, attrs: Mapping[str, Any]) -> tuple[Any, ...]:
         return self.row_from_inputs(self.inputs(attrs))
 
     def row_from_inputs(self, values: Sequence[Any]) -> tuple[Any, ...]:

@@ -325,8 +325,9 @@ def current_params(session: Session, domain: str,
     key = (settings.version, row.params_version)
     params = _PARAMS.get(key)
     if params is None:
-        params = ModelParams.from_dict(session.scalar(
-            select(MatchParams.params).where(MatchParams.id == row.id)))
+        stored = session.scalar(select(MatchParams.params).where(MatchParams.id == row.id))
+        assert stored is not None, "match_params row read above"
+        params = ModelParams.from_dict(stored)
         params.check(settings)
         _PARAMS[key] = params
     return params, row.id

@@ -18,11 +18,11 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from flask import Flask
-from sqlalchemy import event, func, insert, inspect, select, text
+from sqlalchemy import Table, event, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from mdm.context import RequestContext
@@ -229,9 +229,9 @@ class MatchingLinker:
                 cluster = f"{_NEW}{i}"
             review: dict[str, float] = {}
             for pair in decision.pairs:
-                other = cluster_of.get(pair.right_id, pair.right_id)
-                if pair.outcome is PairOutcome.REVIEW and other != cluster:
-                    review[other] = max(review.get(other, 0.0), pair.probability)
+                theirs = cluster_of.get(pair.right_id, pair.right_id)
+                if pair.outcome is PairOutcome.REVIEW and theirs != cluster:
+                    review[theirs] = max(review.get(theirs, 0.0), pair.probability)
             self.placed.append(_Placed(me, hashes[i], cluster, decision,
                                        sorted(review.items())))
             cluster_of[me.id] = cluster
@@ -306,7 +306,7 @@ class MatchingLinker:
                 "request_id": ctx.request_id, "created_at": now,
             })
         if decision_rows:
-            session.execute(insert(MatchDecisionRecord.__table__), decision_rows)
+            session.execute(insert(cast(Table, MatchDecisionRecord.__table__)), decision_rows)
 
 
 def _review_batches(reviews: list[tuple[int, list[str], float]],

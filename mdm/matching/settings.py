@@ -88,7 +88,8 @@ class MatchSettings:
         names = [c.name for c in self.comparisons]
         if len(set(names)) != len(names):
             raise ValueError("comparison names must be unique")
-        for part in (*self.comparisons, *self.blocking, *self.rules):
+        parts: tuple[Any, ...] = (*self.comparisons, *self.blocking, *self.rules)
+        for part in parts:
             missing = set(part.features) - set(positions)
             if missing:
                 raise ValueError(f"{part!r} uses unknown features {sorted(missing)}")

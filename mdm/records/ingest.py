@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import select
@@ -237,14 +237,14 @@ def _ingest_once(
     existing: dict[str, SourceRecord] = {}
     ids = [a[1] for a in accepted]
     for i in range(0, len(ids), 500):
-        for sr in session.scalars(
+        for row in session.scalars(
             select(SourceRecord).where(
                 SourceRecord.domain == domain,
                 SourceRecord.source_system_id == system.id,
                 SourceRecord.source_id.in_(ids[i : i + 500]),
             )
         ):
-            existing[sr.source_id] = sr
+            existing[row.source_id] = row
     digests = lock_changing_records(session, existing, accepted)
 
     pending_new: list[PendingRecord] = []
@@ -331,7 +331,8 @@ def _ingest_once(
     for gid, views in fresh.items():
         # A plain namespace, not an ORM object: it is inserted in bulk below, and ORM
         # instrumentation costs more than the rest of the row's work.
-        g = SimpleNamespace(
+        # cast: record_version and the bulk insert read only the attributes set here.
+        g = cast(GoldenRecord, SimpleNamespace(
             id=gid,
             domain=domain,
             status=ACTIVE,
@@ -340,7 +341,7 @@ def _ingest_once(
             created_at=now,
             updated_at=now,
             merged_into=None,
-        )
+        ))
         # A golden record of one source record holds exactly its values, so the source's
         # quality findings are the golden's: no need to run the rules twice.
         known = findings_of[gid] if len(views) == 1 else None

@@ -160,21 +160,21 @@ def search_golden(
         conds.append(GoldenRecord.search_name.like(f"%{_escape_like(fold(q))}%", escape="\\"))
     for spec in attr or []:
         name, sep, value = spec.partition(":")
-        attr = definition.attribute(name)
-        if not sep or attr is None:
+        attribute = definition.attribute(name)
+        if not sep or attribute is None:
             raise ValidationFailed(
                 "Bad attribute filter",
                 errors={"attr": [f"'{spec}': expected name:value with a {domain} attribute."]},
             )
         col = GoldenRecord.attributes[name]
-        if attr.type == "integer":
+        if attribute.type == "integer":
             try:
                 conds.append(col.as_integer() == int(value))
             except ValueError:
                 raise ValidationFailed(
                     "Bad attribute filter", errors={"attr": [f"'{spec}': not an integer."]}
                 ) from None
-        elif attr.type == "boolean":
+        elif attribute.type == "boolean":
             conds.append(col.as_boolean() == (value.lower() in ("true", "1", "yes")))
         else:
             conds.append(col.as_string() == value)
