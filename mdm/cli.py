@@ -249,7 +249,11 @@ def load(
     holds (1,000 rows or more, and at least a third of the domain's records), such as each
     system's file of a first load, is loaded with matching deferred and then matched in
     one batch ('mdm match'), which trains the model on the data and costs less than
-    matching record by record; smaller files are matched as they load.
+    matching record by record; smaller files are matched as they load. Cost: each
+    batch-matched file re-matches the whole domain, so four equal files match 2.5 times the
+    records of one 'mdm match' (on 20,000 generated suppliers the whole first load took 1.17
+    times as long as --match off followed by 'mdm match', F1 within 0.0005). To pay once,
+    load every file with --match off, then run 'mdm match DOMAIN'.
 
     The summary gives records/s, created/updated/unchanged/rejected, the quality findings
     stored (by rule) and what matching did. Exit 0 when every row loaded (findings are
