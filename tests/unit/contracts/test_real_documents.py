@@ -409,3 +409,134 @@ def test_response_enum_growth_breaks() -> None:
     new = response_schema({"type": "string", "enum": ["a", "b", "c"]})
     result = check_compatibility(new, [old])
     assert [c.rule for c in result.breaking] == ["response-body-enum-array-extended"]
+
+
+# Each category only Optic reported on the peer run (scripts/bench/contracts_peer.py), judged by
+# the OpenAPI 3.x and JSON Schema texts; the hub's reading is pinned here.
+
+
+def request_body(schema: dict[str, Any], method: str = "put") -> dict[str, Any]:
+    body = {"content": {"application/json": {"schema": schema}}}
+    operation = {"requestBody": body, "responses": {"200": {"description": "ok"}}}
+    return api_doc({"/posts/{id}": {method: operation}})
+
+
+def test_request_body_losing_type_object_accepts_more() -> None:
+    # discourse PUT /posts/{id}.json; Optic: "request body root shape not to be narrowed".
+    # JSON Schema: without `type` every instance type is valid, so the new server accepts
+    # more; `additionalProperties: false` only refuses properties old clients never declared.
+    post = {"type": "object", "properties": {"raw": STRING}, "required": ["raw"]}
+    old = request_body({"type": "object", "properties": {"post": post}})
+    new = request_body(
+        {
+            "additionalProperties": False,
+            "properties": {"post": {**post, "additionalProperties": False}},
+        }
+    )
+    result = check_compatibility(new, [old])
+    assert result.compatible
+    assert "request-body-type-extended" in {c.rule for c in result.changes}
+    # the other way (a typeless body becomes an object) refuses what clients may send
+    assert not check_compatibility(old, [new]).compatible
+
+
+def test_required_property_of_a_new_optional_request_object_is_compatible() -> None:
+    # emr-serverless POST /applications/{id}/jobruns; Optic: "cannot add a required request
+    # property 'enabled'". The object holding it is new and optional: old clients never send
+    # it, so nothing they send is refused. Requiring an existing property does break.
+    config = {"type": "object", "properties": {"logUri": STRING}}
+    logging = {"type": "object", "properties": {"enabled": {"type": "boolean"}}}
+    old = request_body({"type": "object", "properties": {"config": config}}, "post")
+    new_config = {
+        **config,
+        "properties": {**config["properties"], "logging": {**logging, "required": ["enabled"]}},
+    }
+    new = request_body({"type": "object", "properties": {"config": new_config}}, "post")
+    assert check_compatibility(new, [old]).compatible
+    required = request_body(
+        {"type": "object", "properties": {"config": {**config, "required": ["logUri"]}}}, "post"
+    )
+    assert not check_compatibility(required, [old]).compatible
+
+
+def responses_doc(statuses: list[str], method: str = "get") -> dict[str, Any]:
+    responses = {status: {"description": status} for status in statuses}
+    return api_doc({"/quote/like": {method: {"responses": responses}}})
+
+
+def test_response_status_removed_breaks_for_success_and_warns_for_errors() -> None:
+    # Optic: "must not remove response status code" for any status. A removed success status
+    # means clients get a status they were not promised; a removed error status is one they
+    # no longer get (they already cope with statuses outside the description).
+    old = responses_doc(["200", "401", "404"])
+    errors = check_compatibility(responses_doc(["200"]), [old])
+    assert errors.compatible
+    assert {c.rule for c in errors.changes} == {"response-non-success-status-removed"}
+    assert {c.level.value for c in errors.changes} == {"warning"}
+    success = check_compatibility(responses_doc(["201", "401", "404"]), [old])
+    assert "response-success-status-removed" in breaking_rules(success)
+
+
+def test_removed_operation_is_one_finding_not_one_per_status() -> None:
+    # quotes.rest DELETE /quote/dislike; Optic adds a status removal per status of a removed
+    # operation; the hub reports the operation's removal once.
+    old = api_doc(
+        {
+            "/quote/like": {
+                "get": responses_doc(["200"])["paths"]["/quote/like"]["get"],
+                "delete": {
+                    "responses": {"200": {"description": "ok"}, "401": {"description": "no"}}
+                },
+            }
+        }
+    )
+    new = responses_doc(["200"])
+    result = check_compatibility(new, [old])
+    assert [c.rule for c in result.changes] == ["api-removed-without-deprecation"]
+
+
+def response_doc(schema: dict[str, Any]) -> dict[str, Any]:
+    ok = {"description": "ok", "content": {"application/json": {"schema": schema}}}
+    return api_doc({"/contact": {"post": {"responses": {"200": ok}}}})
+
+
+def test_response_property_made_optional_breaks_inside_all_of() -> None:
+    # ssm-contacts GetContact: Plan (an allOf of a $ref) no longer requires Stages. Optic:
+    # "prevent making response property optional"; the hub agrees (old clients may rely on it).
+    def plan(required: list[str]) -> dict[str, Any]:
+        inner = {"type": "object", "properties": {"Stages": {"type": "array"}}}
+        if required:
+            inner["required"] = required
+        return {"type": "object", "properties": {"Plan": {"allOf": [inner]}}}
+
+    result = check_compatibility(response_doc(plan([])), [response_doc(plan(["Stages"]))])
+    assert "response-property-required-attribute-removed" in breaking_rules(result)
+    assert check_compatibility(response_doc(plan(["Stages"])), [response_doc(plan([]))]).compatible
+
+
+def test_removed_pagination_is_a_warning() -> None:
+    # smartdevicemanagement GET /v1/{parent}/devices drops pageSize, pageToken and the optional
+    # nextPageToken. Optic: breaking ("cannot remove response property"). OpenAPI: a property
+    # outside `required` may be absent, so clients already cope; servers ignore unknown query
+    # parameters unless they declare otherwise: warnings, not a break.
+    def listing(paged: bool) -> dict[str, Any]:
+        props: dict[str, Any] = {"devices": {"type": "array", "items": STRING}}
+        params = []
+        if paged:
+            props["nextPageToken"] = STRING
+            params = [
+                {"name": n, "in": "query", "schema": STRING} for n in ("pageSize", "pageToken")
+            ]
+        ok = {
+            "description": "ok",
+            "content": {"application/json": {"schema": {"type": "object", "properties": props}}},
+        }
+        return api_doc({"/devices": {"get": {"parameters": params, "responses": {"200": ok}}}})
+
+    result = check_compatibility(listing(False), [listing(True)])
+    assert result.compatible
+    assert {c.level.value for c in result.changes} == {"warning"}
+    assert {c.rule for c in result.changes} == {
+        "request-parameter-removed",
+        "response-property-optional-property-removed-from-unopen-content-model",
+    }
