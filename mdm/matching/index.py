@@ -182,16 +182,17 @@ def _lookup_statement(n: int) -> Any:
     return stmt
 
 
-def candidates(session: Session, settings: MatchSettings,
+def candidates(session: Session, domain: str, settings: MatchSettings,
                caps: Mapping[int, int]) -> tuple[dict[int, list[int]], dict[int, Member]]:
     """Candidates of the linker (the hot path): a constant number of statements per chunk
     of keys, none per record.
 
     ``caps``: key hash -> records to read for it. Returns (key hash -> up to its cap
     active source record ids sharing it, newest first) and those records as ``Member``s
-    (golden id and feature row, recomputed where stale). The hits come first as bare
-    ids, then each distinct record's row once (a record shares several keys with a
-    similar one: reading its features once per key cost more than the lookup).
+    (golden id and feature row; a stale row is recomputed and written back, see
+    ``_members``), in the caller's transaction. The hits come first as bare ids, then
+    each distinct record's row once (a record shares several keys with a similar one:
+    reading its features once per key cost more than the lookup).
     """
     hits: dict[int, list[int]] = {}
     for h, sr_id in _hits(session, caps):
@@ -217,7 +218,7 @@ def candidates(session: Session, settings: MatchSettings,
         active = sorted((sr_id for sr_id in set(ids) if sr_id in heads), reverse=True)
         if active:
             found[h] = active
-    return found, _members(session, settings, heads, stored)
+    return found, _members(session, domain, settings, heads, stored)
 
 
 def _hits(session: Session, caps: Mapping[int, int]) -> Iterator[tuple[int, int]]:
@@ -246,11 +247,12 @@ _PG_HITS = text(
 ).columns(column("h", BigInteger), column("source_record_id", BigInteger))
 
 
-def members(session: Session, settings: MatchSettings,
+def members(session: Session, domain: str, settings: MatchSettings,
             golden_ids: Iterable[str]) -> dict[str, list[Member]]:
     """Every active source record of these golden records with its feature row, one
     statement per chunk of golden records: what a merge into one of them is checked
-    against (no record may join a golden record holding a record it conflicts with)."""
+    against (no record may join a golden record holding a record it conflicts with).
+    Stale rows are recomputed and written back (``_members``), in the caller's transaction."""
     SR, P = SourceRecord, MatchPrepared
     heads: dict[int, tuple[str, str, str]] = {}
     stored: dict[int, tuple[str, str, list[Any]]] = {}
@@ -266,16 +268,20 @@ def members(session: Session, settings: MatchSettings,
             if features is not None:
                 stored[sr_id] = (version, stored_digest, features)
     out: dict[str, list[Member]] = defaultdict(list)
-    for member in _members(session, settings, heads, stored).values():
+    for member in _members(session, domain, settings, heads, stored).values():
         out[member.golden_id].append(member)
     for group in out.values():
         group.sort(key=lambda m: m.id)
     return out
 
 
-def _members(session: Session, settings: MatchSettings, heads: dict[int, tuple[str, str, str]],
+def _members(session: Session, domain: str, settings: MatchSettings,
+             heads: dict[int, tuple[str, str, str]],
              stored: dict[int, tuple[str, str, list[Any]]]) -> dict[int, Member]:
-    """Members from their stored feature rows; stale or missing rows are recomputed."""
+    """Members from their stored feature rows. A stale or missing row (written under
+    another settings version, or for older content) is recomputed and written back with
+    its keys (``refresh``, in the caller's transaction), so each stale record is
+    recomputed by one lookup, not by every lookup until ``mdm match`` rebuilds the index."""
     out: dict[int, Member] = {}
     stale: list[int] = []
     version = settings.version
@@ -287,12 +293,43 @@ def _members(session: Session, settings: MatchSettings, heads: dict[int, tuple[s
         out[sr_id] = Member(sr_id, golden_id, PreparedRecord(record_key(sr_id), code,
                                                              tuple(hit[2])))
     if stale:
-        # Written before this settings version, or under an older content: recompute now.
+        # Written before this settings version, or under an older content: recompute now,
+        # and store the result so the next lookup reads it.
+        rows: list[tuple[int, str, PreparedRecord]] = []
         for chunk in chunks(stale, _CHUNK):
-            for sr_id, code, attrs, _digest in session.execute(attributes_query(chunk)).all():
-                out[sr_id] = Member(sr_id, heads[sr_id][0],
-                                    settings.prepare(Record(record_key(sr_id), code, attrs)))
+            for sr_id, code, attrs, digest in session.execute(attributes_query(chunk)).all():
+                prepared = settings.prepare(Record(record_key(sr_id), code, attrs))
+                out[sr_id] = Member(sr_id, heads[sr_id][0], prepared)
+                rows.append((sr_id, digest, prepared))
+        refresh(session, domain, settings, rows)
     return out
+
+
+def refresh(session: Session, domain: str, settings: MatchSettings,
+            rows: Sequence[tuple[int, str, PreparedRecord]]) -> int:
+    """Replace the index rows (feature row and key hashes) of these stored records with
+    ``(source_record_id, content_hash, prepared)`` just recomputed, in the caller's
+    transaction. Returns how many were written.
+
+    PostgreSQL: only the records whose ``source_record`` row this transaction can lock
+    at once (``FOR NO KEY UPDATE SKIP LOCKED``, held to commit) are written; a record
+    another transaction is updating (it re-indexes it itself) or refreshing is left
+    as it is and simply recomputed again by a later lookup. So no two transactions
+    rewrite one record's keys at the same time. SQLite: ingestion holds the single
+    write lock.
+    """
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        SR = SourceRecord
+        mine: set[int] = set()
+        for chunk in chunks(sorted(r[0] for r in rows), _CHUNK):
+            mine.update(session.scalars(
+                select(SR.id).where(SR.id.in_(chunk))
+                .with_for_update(skip_locked=True, key_share=True)))
+        rows = [r for r in rows if r[0] in mine]
+    write(session, domain, settings, rows, replace=True)
+    return len(rows)
 
 
 def attributes_query(ids: list[int]) -> Any:

@@ -5,7 +5,10 @@ the new records, reads the candidates of all of them from the blocking index in 
 statement per chunk of keys, scores every (new record, candidate) pair in one vectorised
 call of the engine (``weight_array``, the batch scorer), reads the members of the golden
 records a record might join, and only then decides record by record, in request order,
-with ``decide``. New records of one request are candidates of the later ones. Each key
+with ``decide``. A candidate whose stored feature row is stale (written under an older
+settings version) is recomputed once and written back with its keys in the same
+transaction, so it is not recomputed by every later ingest until ``mdm match`` runs.
+New records of one request are candidates of the later ones. Each key
 brings at most its cap of candidates (the newest: earlier records of the request first,
 then stored ones), as a batch bounds a huge block by a window: a request of thousands of
 near-identical names costs a bounded number of pairs per record. ``after_link`` writes
@@ -144,7 +147,11 @@ class MatchingLinker:
 
     def link(self, session: Session, definition: DomainDefinition, pending: list[PendingRecord],
              ctx: RequestContext) -> list[LinkDecision]:
-        """Decide where each pending record goes (reads only; ``after_link`` writes)."""
+        """Decide where each pending record goes, in the ingest's transaction.
+
+        Reads, except that a candidate's stale feature row (an older settings version)
+        is recomputed and written back (``index.refresh``); ``after_link`` writes the rest.
+        """
         settings, domain = self.settings, definition.name
         params, _ = index.current_params(session, domain, settings)
         self.params = params
@@ -162,7 +169,7 @@ class MatchingLinker:
                 mine.append(h)
             hashes.append(list(dict.fromkeys(mine)))
         lock_key_hashes(session, domain, caps)
-        found, hits = index.candidates(session, settings, caps)
+        found, hits = index.candidates(session, domain, settings, caps)
 
         # 1. Every record's candidates, per key at most its cap: the newest earlier
         # records of the request, then the newest stored ones.
@@ -210,7 +217,7 @@ class MatchingLinker:
                     if w >= engine.auto_weight and j >= len(prepared)}
         members: dict[str, list[PreparedRecord]] = {
             g: [m.prepared for m in group]
-            for g, group in index.members(session, settings, joinable).items()}
+            for g, group in index.members(session, domain, settings, joinable).items()}
         cluster_of: dict[str, str] = {hits[s].prepared.id: hits[s].golden_id
                                       for s in stored_ids}
         constraints = Constraints.of(None)
