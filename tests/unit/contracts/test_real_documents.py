@@ -540,3 +540,35 @@ def test_removed_pagination_is_a_warning() -> None:
         "request-parameter-removed",
         "response-property-optional-property-removed-from-unopen-content-model",
     }
+
+
+def test_type_object_added_to_a_request_body_is_the_narrowing_not_a_new_required_property():
+    # adyen AccountService POST /suspendAccountHolder: `type: object` added beside the same
+    # `required: [accountHolderCode]`. Optic: "cannot add a required request property"; the
+    # property was required before. JSON Schema: the untyped body accepted non-objects too, so
+    # the server now refuses instances the old schema allowed: the type narrowed (breaking).
+    untyped = {"properties": {"accountHolderCode": STRING}, "required": ["accountHolderCode"]}
+    old = request_body(untyped, "post")
+    new = request_body({**untyped, "type": "object"}, "post")
+    result = check_compatibility(new, [old])
+    assert breaking_rules(result) == {"request-body-type-narrowed"}
+    assert not any("required" in c.rule for c in result.changes)
+
+
+def test_ref_wrapped_in_all_of_with_a_description_is_no_change():
+    # amazonaws discovery GetDiscoverySummary: `$ref: Integer` became `allOf: [$ref: Integer,
+    # {description}]`. Optic: "response body property ... not to be expanded". A schema of
+    # annotations only accepts every instance, so the allOf accepts exactly what the $ref does.
+    def summary(count: dict[str, Any]) -> dict[str, Any]:
+        doc = response_doc(
+            {"type": "object", "properties": {"unknown": count}, "required": ["unknown"]}
+        )
+        doc["components"] = {"schemas": {"Integer": {"type": "integer"}}}
+        return doc
+
+    ref = {"$ref": "#/components/schemas/Integer"}
+    wrapped = {"allOf": [ref, {"description": "The number of unknown collectors."}]}
+    for old, new in ((ref, wrapped), (wrapped, ref)):
+        result = check_compatibility(summary(new), [summary(old)])
+        assert result.compatible
+        assert not [c for c in result.changes if c.level.value != "info"]
