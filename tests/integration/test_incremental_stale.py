@@ -186,3 +186,52 @@ def test_a_stale_candidate_is_recomputed_once_and_written_back(
         db.remove_session()
     assert stale_outcome == fresh_outcome
     assert any(len(g) > 1 for g in fresh_outcome)  # the loads did match something
+
+
+@pytest.mark.postgres
+def test_a_stale_candidate_another_transaction_holds_is_recomputed_not_written(
+        sources: list[str], session: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.orm import Session
+
+    registry = app.extensions["mdm_domains"]
+    settings = settings_for(registry.get("supplier"))
+    ingest(session, registry, "supplier", "SAP", base(), cli_context("base"))
+    make_stale(session)
+    held = session.scalar(select(SourceRecord.id).where(SourceRecord.source_id == "S0"))
+    session.commit()
+
+    recomputed: list[int] = []
+    original = index.attributes_query
+
+    def counting(ids: list[int]) -> Any:
+        recomputed.extend(ids)
+        return original(ids)
+
+    monkeypatch.setattr(index, "attributes_query", counting)
+    with Session(db.engine) as other:
+        # Another transaction updating S0 holds its row: the ingest must neither wait for
+        # it nor rewrite S0's index rows (that transaction re-indexes S0 itself).
+        other.execute(select(SourceRecord.id).where(SourceRecord.id == held)
+                      .with_for_update(key_share=True))  # the lock an UPDATE takes
+        session.execute(text("SET lock_timeout = '5s'"))
+        try:
+            ingest(session, registry, "supplier", "COUPA", similar("C"), cli_context("first"))
+        finally:
+            session.execute(text("RESET lock_timeout"))
+            session.commit()
+        other.rollback()
+    assert held in recomputed
+    version = session.scalar(select(MatchPrepared.settings_version)
+                             .where(MatchPrepared.source_record_id == held))
+    assert version == OLD
+    assert_current(session, settings, set(recomputed) - {held})
+    # S0 was matched on its recomputed row, not on the stale one.
+    golden = dict(session.execute(select(SourceRecord.source_id, SourceRecord.golden_id)
+                                  .where(SourceRecord.source_id.in_(["S0", "C0"]))).all())
+    assert golden["S0"] == golden["C0"]
+
+    recomputed.clear()
+    ingest(session, registry, "supplier", "SFDC", similar("F"), cli_context("second"))
+    assert recomputed == [held]  # written back this time, by this ingest
+    assert_current(session, settings, {held})
+    session.commit()
