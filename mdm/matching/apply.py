@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ from mdm.matching.decisions import ClusteringDiff, PairDecision, ReviewGroup
 from mdm.matching.engine import MatchEngine
 from mdm.matching.explanations import STORED_PAIRS, stored_pair, strongest
 from mdm.matching.incremental import engine_for
-from mdm.matching.linker import _DOMAIN_LOCK_CLASS, _lock_id
+from mdm.matching.linker import lock_domain_exclusive
 from mdm.matching.models import BATCH, MatchDecisionRecord, MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
@@ -112,8 +112,7 @@ def lock_domain(session: Session, domain: str) -> None:
     (``db.sqlite_write_lock``), which every ingest takes.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(_DOMAIN_LOCK_CLASS,
-                                                          _lock_id(domain, bits=32))))
+        lock_domain_exclusive(session, domain)
     else:
         sqlite_write_lock(session)
 

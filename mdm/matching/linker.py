@@ -89,6 +89,13 @@ def _lock_id(name: str, *, bits: int) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def lock_domain_exclusive(session: Session, domain: str) -> None:
+    """PostgreSQL: hold the domain's matching lock exclusively until the transaction ends
+    (ingests that match hold it shared, so they wait, and this waits for them)."""
+    session.execute(select(func.pg_advisory_xact_lock(_DOMAIN_LOCK_CLASS,
+                                                      _lock_id(domain, bits=32))))
+
+
 def lock_blocking_keys(session: Session, domain: str, keys: Iterable[str]) -> None:
     """Hold the blocking keys of records about to be matched until the transaction ends
     (``lock_key_hashes`` of their stored form)."""
@@ -106,11 +113,11 @@ def lock_key_hashes(session: Session, domain: str, hashes: Iterable[int]) -> Non
     if session.get_bind().dialect.name != "postgresql":
         return
     wanted = sorted(set(hashes))
-    domain_id = _lock_id(domain, bits=32)
     if len(wanted) > MAX_KEY_LOCKS:
-        session.execute(select(func.pg_advisory_xact_lock(_DOMAIN_LOCK_CLASS, domain_id)))
+        lock_domain_exclusive(session, domain)
         return
-    session.execute(select(func.pg_advisory_xact_lock_shared(_DOMAIN_LOCK_CLASS, domain_id)))
+    session.execute(select(func.pg_advisory_xact_lock_shared(_DOMAIN_LOCK_CLASS,
+                                                             _lock_id(domain, bits=32))))
     if wanted:
         # unnest keeps the array's (sorted) order, so the locks are taken in that order.
         session.execute(
