@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import NotFound
 from mdm.records.models import GoldenRecord, SourceRecord
+from mdm.records.service import survivor_ids
 from mdm.sources.models import SourceSystem
 
 
@@ -42,27 +43,15 @@ def _entries(session: Session, golden_ids: list[str]) -> dict[str, list[dict[str
 
 def _survivors(session: Session, golden_ids: set[str]) -> dict[str, GoldenRecord]:
     """Each golden id mapped to the record that stands for it now (following merges)."""
-    found: dict[str, GoldenRecord] = {}
-    frontier = set(golden_ids)
-    while frontier:
-        rows = list(
-            session.scalars(select(GoldenRecord).where(GoldenRecord.id.in_(list(frontier))))
-        )
-        frontier = set()
-        for row in rows:
-            found[row.id] = row
-            if row.merged_into and row.merged_into not in found:
-                frontier.add(row.merged_into)
-    out = {}
-    for gid in golden_ids:
-        g = found.get(gid)
-        seen = set()
-        while g is not None and g.merged_into and g.id not in seen:
-            seen.add(g.id)
-            g = found.get(g.merged_into)
-        if g is not None:
-            out[gid] = g
-    return out
+    now = survivor_ids(session, golden_ids)
+    wanted = sorted(set(now.values()))
+    rows: dict[str, GoldenRecord] = {}
+    for i in range(0, len(wanted), 500):
+        for row in session.scalars(
+            select(GoldenRecord).where(GoldenRecord.id.in_(wanted[i : i + 500]))
+        ):
+            rows[row.id] = row
+    return {gid: rows[sid] for gid, sid in now.items() if sid in rows}
 
 
 _other = aliased(SourceRecord)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,16 +25,42 @@ def get_golden(session: Session, golden_id: str) -> GoldenRecord:
     return golden
 
 
+def survivor_ids(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """Each golden id mapped to the id that stands for it now, following ``merged_into``.
+
+    The one walk of the merge chain: one query per chain depth (500 ids per statement),
+    whatever the number of ids. An id the hub does not know maps to itself; a broken,
+    cyclic chain stops where it would repeat instead of looping forever.
+    """
+    ids = list(ids)
+    parent: dict[str, str | None] = {}
+    frontier = set(ids)
+    while frontier:
+        chunk = sorted(frontier)
+        frontier = set()
+        for i in range(0, len(chunk), 500):
+            for gid, into in session.execute(
+                select(GoldenRecord.id, GoldenRecord.merged_into)
+                .where(GoldenRecord.id.in_(chunk[i : i + 500]))
+            ).all():
+                parent[gid] = into
+                if into and into not in parent:
+                    frontier.add(into)
+    out: dict[str, str] = {}
+    for gid in ids:
+        cur, seen = gid, {gid}
+        while (nxt := parent.get(cur)) and nxt not in seen:
+            seen.add(nxt)
+            cur = nxt
+        out[gid] = cur
+    return out
+
+
 def survivor_of(session: Session, golden: GoldenRecord) -> GoldenRecord:
-    """Follow ``merged_into`` to the record that now stands for this one."""
-    seen = {golden.id}
-    while golden.merged_into:
-        nxt = session.get(GoldenRecord, golden.merged_into)
-        if nxt is None or nxt.id in seen:  # defensive: a broken chain must not loop forever
-            break
-        seen.add(nxt.id)
-        golden = nxt
-    return golden
+    """The record that now stands for this one (itself unless it was merged away)."""
+    if not golden.merged_into:
+        return golden
+    return session.get(GoldenRecord, survivor_ids(session, [golden.id])[golden.id]) or golden
 
 
 def version_as_of(session: Session, golden_id: str, at: datetime) -> GoldenVersion:

@@ -33,6 +33,7 @@ from mdm.records import golden as gold
 from mdm.records.conflicts import retried_after_lock_cycles
 from mdm.records.models import ACTIVE, MERGED, GoldenRecord, QualityIssue, SourceRecord
 from mdm.records.service import decode_cursor, encode_cursor
+from mdm.records.service import survivor_ids as survivors  # matching's apply and the queue use it
 from mdm.sources.models import SourceSystem
 from mdm.stewardship.approvals import (
     HELD,
@@ -126,31 +127,6 @@ def _reason(reason: str | None) -> str:
     if not reason or not reason.strip():
         raise ValidationFailed("A reason is required.", errors={"reason": ["Say why."]})
     return reason.strip()
-
-
-def survivors(session: Session, ids: Iterable[str]) -> dict[str, str]:
-    """Each golden id mapped to the id that stands for it now (following ``merged_into``)."""
-    parent: dict[str, str | None] = {}
-    frontier = set(ids)
-    while frontier:
-        chunk = list(frontier)
-        frontier = set()
-        for i in range(0, len(chunk), 500):
-            for gid, into in session.execute(
-                select(GoldenRecord.id, GoldenRecord.merged_into)
-                .where(GoldenRecord.id.in_(chunk[i : i + 500]))
-            ).all():
-                parent[gid] = into
-                if into and into not in parent:
-                    frontier.add(into)
-    out = {}
-    for gid in ids:
-        cur, seen = gid, set()
-        while parent.get(cur) and cur not in seen:
-            seen.add(cur)
-            cur = parent[cur]  # type: ignore[assignment]
-        out[gid] = cur
-    return out
 
 
 # --- the matching engine's interface -------------------------------------------------------

@@ -194,3 +194,31 @@ def test_concurrent_merges_of_the_same_records_have_one_winner(app: Any, client:
                           .where(ChangeEvent.type == "merged"))
         assert events == 3  # one per record, from the winner only
         db.remove_session()
+
+
+def test_survivors_follow_merge_chains_whatever_their_depth(app: Any, session: Any,
+                                                            sources: list[str]) -> None:
+    """One walk of ``merged_into`` (records.service.survivor_ids) serves stewardship,
+    crosswalks and record reads alike: a chain of merges resolves to its last survivor,
+    a survivor to itself, an unknown id to itself, and a broken cyclic chain terminates."""
+    a, b, c, d = load(app, "SAP", {str(i): {"name": NAMES[i]} for i in range(4)})
+    registry = app.extensions["mdm_domains"]
+    ctx = steward("ada")
+    first = service.merge(session, registry, ctx, [c, d], reason="same company").golden.id
+    second = service.merge(session, registry, ctx, [b, first], reason="same company").golden.id
+    third = service.merge(session, registry, ctx, [a, second], reason="same company").golden.id
+    assert third in {a, b, c, d}
+    resolved = service.survivors(session, [d, c, b, a, "no-such-id"])
+    assert resolved == {d: third, c: third, b: third, a: third, "no-such-id": "no-such-id"}
+    victims = {a, b, c, d} - {third}
+    assert {session.get(GoldenRecord, g).merged_into for g in victims} <= {a, b, c, d}
+
+    from mdm.records.service import survivor_of
+    for g in (a, b, c, d):
+        assert survivor_of(session, session.get(GoldenRecord, g)).id == third
+
+    # A corrupted chain (the survivor pointing back into its own chain) must not loop forever.
+    session.get(GoldenRecord, third).merged_into = sorted(victims)[0]
+    session.flush()
+    assert service.survivors(session, [d])[d] in {a, b, c, d}
+    session.rollback()
