@@ -72,7 +72,6 @@ def create_app(config: Config | None = None) -> Flask:
     observability.init_app(app)
 
     from mdm.audit.api import blp as audit_blp
-    from mdm.auth.api import blp as keys_blp
     from mdm.crosswalks.api import blp as crosswalk_blp
     from mdm.domains.api import blp as domains_blp
     from mdm.events.api import blp as changes_blp
@@ -84,6 +83,7 @@ def create_app(config: Config | None = None) -> Flask:
     from mdm.stewardship.api import blp as stewardship_blp
     from mdm.web.docs import bp as docs_bp
     from mdm.web.health import blp as health_blp
+    from mdm.web.keys import blp as keys_blp
 
     for blp in (health_blp, domains_blp, sources_blp, records_blp, crosswalk_blp, audit_blp,
                 changes_blp, keys_blp, publication_blp, hierarchies_blp, stewardship_blp,

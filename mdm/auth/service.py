@@ -111,6 +111,14 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 
 
+def source_code(session: Session, key: ApiKey) -> str | None:
+    """The code of the source system a source key writes for (None for other roles)."""
+    if key.source_system_id is None:
+        return None
+    system = session.get(SourceSystem, key.source_system_id)
+    return system.code if system else None
+
+
 def authenticate(session: Session, presented: str | None) -> Actor:
     if not presented:
         raise Unauthorized("An API key is required (Authorization: Bearer <key> or X-API-Key).")
@@ -124,10 +132,7 @@ def authenticate(session: Session, presented: str | None) -> Actor:
         raise Unauthorized("The API key is not valid.")
     if key.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
-    code = None
-    if key.source_system_id is not None:
-        system = session.get(SourceSystem, key.source_system_id)
-        code = system.code if system else None
+    code = source_code(session, key)
     return Actor(
         name=f"key:{key.id}:{key.name}",
         role=key.role,

@@ -1,4 +1,7 @@
-"""Manage API keys over HTTP (admins only; the CLI does the same on the server)."""
+"""Manage API keys over HTTP (admins only; the CLI does the same on the server).
+
+The keys' rules live in mdm.auth.service; this module is their HTTP face, beside the
+request check (security.py) that uses them, so mdm.auth never imports the web layer."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +12,6 @@ from flask.views import MethodView
 from mdm.auth import service
 from mdm.auth.models import ROLES
 from mdm.db import db
-from mdm.sources.models import SourceSystem
 from mdm.web.blueprint import Blueprint
 from mdm.web.security import ADMINS, request_context, requires
 
@@ -33,9 +35,8 @@ class ApiKeySchema(ma.Schema):
 
 
 def _dump(key: Any, secret: str | None = None) -> dict[str, Any]:
-    system = db.session.get(SourceSystem, key.source_system_id) if key.source_system_id else None
     out = {"id": key.id, "name": key.name, "role": key.role,
-           "source": system.code if system else None,
+           "source": service.source_code(db.session, key),
            "created_at": key.created_at, "revoked_at": key.revoked_at}
     if secret:
         out["key"] = secret
