@@ -1,7 +1,11 @@
 """Pure matching engine: normalise, block, score (Fellegi-Sunter), cluster without chaining.
 
-No Flask or SQLAlchemy here: dataclasses in, dataclasses out. The DB-facing use cases
-live in ``mdm.matching.service``.
+This package holds two rooms. The engine (batch, blocking, candidates, clustering,
+comparisons, decisions, defaults, engine, explanations, features, incremental, normalize,
+params, records, rules, schemas, settings, training, and this file) is pure: no Flask, no
+SQLAlchemy, dataclasses and arrays in and out (tests/unit/test_layering.py holds it to
+that). The hub's side (models, index, linker, service, apply, api, cli, domains) stores
+what the engine decides and is the only part that touches the database.
 """
 
 from mdm.matching.batch import dry_run_diff, match_batch
