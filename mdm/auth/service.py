@@ -14,7 +14,7 @@ from mdm.audit.service import audit
 from mdm.auth.models import ADMIN, ROLES, SOURCE, ApiKey
 from mdm.context import Actor, RequestContext
 from mdm.db import utcnow
-from mdm.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from mdm.errors import LastAdminKey, NotFound, Unauthorized, ValidationFailed, WrongState
 from mdm.sources.models import SourceSystem
 
 PREFIX = "mdm"
@@ -80,7 +80,7 @@ def revoke_key(session: Session, ctx: RequestContext, key_id: str) -> ApiKey:
     if key is None:
         raise NotFound(f"No API key '{key_id}'")
     if key.revoked_at is not None:
-        raise Conflict(f"API key '{key_id}' is already revoked")
+        raise WrongState(f"API key '{key_id}' is already revoked")
     if key.role == ADMIN and session.get_bind().dialect.name == "postgresql":
         # lock the active admin keys (in id order, so two revocations queue rather than
         # deadlock): the second of two concurrent revocations then sees the first. SQLite
@@ -91,9 +91,9 @@ def revoke_key(session: Session, ctx: RequestContext, key_id: str) -> ApiKey:
         session.flush()
         if not _active_admins(session):
             session.rollback()
-            raise Conflict("The last active admin key cannot be revoked; create another "
-                           "admin key first.",
-                           errors={"key_id": ["The last active admin key."]})
+            raise LastAdminKey("The last active admin key cannot be revoked; create another "
+                               "admin key first.",
+                               errors={"key_id": ["The last active admin key."]})
     audit(
         session,
         ctx,

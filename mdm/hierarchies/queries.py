@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mdm.db import utcnow
-from mdm.errors import Conflict, NotFound
+from mdm.errors import NotFound, NotInHierarchy, WouldCreateCycle, WrongState
 from mdm.hierarchies import engine, service, storage
 from mdm.hierarchies.engine import NodeRow, Snapshot
 from mdm.hierarchies.models import PUBLISHED, Hierarchy, HierarchyVersion
@@ -137,8 +137,10 @@ def move_impact(session: Session, view: View, key: str, new_parent: str) -> dict
             return snap.is_leaf(n)
     try:
         impact = engine.move_impact(snap, key, new_parent, postable)
+    except engine.CycleError as exc:
+        raise WouldCreateCycle(str(exc)) from None
     except engine.MoveError as exc:
-        raise Conflict(str(exc)) from None
+        raise NotInHierarchy(str(exc)) from None
     return {**view.meta(), **impact.to_dict()}
 
 
@@ -161,7 +163,7 @@ def export(session: Session, name: str, number: int | None = None,
     h = service.get_hierarchy(session, name)
     v = service.version_for_reading(session, h, number)
     if v.status != PUBLISHED:
-        raise Conflict(f"Version {v.number} of '{name}' is {v.status}; only the published "
+        raise WrongState(f"Version {v.number} of '{name}' is {v.status}; only the published "
                        "version is exported", errors={"version": ["Not published."]})
     meta = {"hierarchy": h.name, "domain": h.domain, "kind": h.kind, "chart": h.chart,
             "legal_entity_code": h.legal_entity_code, "version": v.number,

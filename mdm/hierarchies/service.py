@@ -22,7 +22,16 @@ from mdm.audit.service import audit
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
 from mdm.domains.registry import DomainRegistry
-from mdm.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from mdm.errors import (
+    AlreadyExists,
+    DomainMismatch,
+    Forbidden,
+    NotFound,
+    NothingToChange,
+    ValidationFailed,
+    WouldCreateCycle,
+    WrongState,
+)
 from mdm.events.service import emit
 from mdm.hierarchies import formats
 from mdm.hierarchies.engine import (
@@ -107,7 +116,7 @@ def _new_hierarchy(session: Session, registry: DomainRegistry, ctx: RequestConte
     if errors:
         raise ValidationFailed("The hierarchy is not valid.", errors=errors)
     if session.scalar(select(Hierarchy.id).where(Hierarchy.name == name)):
-        raise Conflict(f"A hierarchy '{name}' already exists")
+        raise AlreadyExists(f"A hierarchy '{name}' already exists")
     h = Hierarchy(id=new_id(), name=name, domain=domain, kind=kind,
                   # an entity may have several owners, so ownership structures share nodes
                   allow_shared=bool(allow_shared) or kind == "ownership",
@@ -390,7 +399,7 @@ def import_file(session: Session, registry: DomainRegistry, ctx: RequestContext,
         h = _new_hierarchy(session, registry, ctx, name=name, domain=domain, **options)
     else:
         if domain and domain != h.domain:
-            raise Conflict(f"Hierarchy '{name}' is a {h.domain} hierarchy, not {domain}")
+            raise DomainMismatch(f"Hierarchy '{name}' is a {h.domain} hierarchy, not {domain}")
         rows = parse(h.domain, registry, text, fmt)
     return create_version(session, ctx, h, rows=rows)
 
@@ -398,7 +407,7 @@ def import_file(session: Session, registry: DomainRegistry, ctx: RequestContext,
 def _draft(session: Session, h: Hierarchy, number: int) -> HierarchyVersion:
     v = get_version(session, h, number)
     if v.status != DRAFT:
-        raise Conflict(f"Version {number} of '{h.name}' is {v.status}; only drafts change")
+        raise WrongState(f"Version {number} of '{h.name}' is {v.status}; only drafts change")
     return v
 
 
@@ -445,10 +454,10 @@ def plan_move(session: Session, ctx: RequestContext, h: Hierarchy, number: int, 
                                errors={"new_parent": ["Not in the hierarchy on that date."]})
     row = current[0]
     if row.parent_key == new_parent:
-        raise Conflict(f"'{node}' is already under '{new_parent}' on {effective_from}")
+        raise NothingToChange(f"'{node}' is already under '{new_parent}' on {effective_from}")
     below = {link[0] for link in walk_down(session, v.id, node, effective_from)}
     if new_parent == node or new_parent in below:
-        raise Conflict(f"Moving '{node}' under '{new_parent}' would create a cycle")
+        raise WouldCreateCycle(f"Moving '{node}' under '{new_parent}' would create a cycle")
     before = {"parent": row.parent_key, "valid_from": row.valid_from.isoformat(),
               "valid_to": row.valid_to.isoformat() if row.valid_to else None}
     if row.valid_from == effective_from:
@@ -491,8 +500,8 @@ def transition(session: Session, ctx: RequestContext, h: Hierarchy, number: int,
     starts, target = TRANSITIONS[action]
     v = get_version(session, h, number)
     if v.status not in starts:
-        raise Conflict(f"Cannot {action} version {number} of '{h.name}': it is {v.status}",
-                       errors={"status": [f"{action} needs {' or '.join(starts)}."]})
+        raise WrongState(f"Cannot {action} version {number} of '{h.name}': it is {v.status}",
+                         errors={"status": [f"{action} needs {' or '.join(starts)}."]})
     before = {"status": v.status}
     now = utcnow()
     who = actor_identity(ctx)

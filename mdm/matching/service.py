@@ -21,7 +21,7 @@ from mdm.context import RequestContext
 from mdm.db import utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
-from mdm.errors import Conflict, NotFound, ValidationFailed
+from mdm.errors import MatchingOff, NotFound, ValidationFailed
 from mdm.matching import index
 from mdm.matching.apply import (
     MAX_SIDE_RECORDS,
@@ -57,9 +57,9 @@ log = logging.getLogger(__name__)
 def _matched(definition: DomainDefinition) -> MatchSettings:
     settings = settings_for(definition)
     if settings is None:
-        raise Conflict(f"Matching is off for domain '{definition.name}'.",
-                       errors={"domain": ["Its definition sets match.enabled: false or "
-                                          "has no match settings."]})
+        raise MatchingOff(f"Matching is off for domain '{definition.name}'.",
+                          errors={"domain": ["Its definition sets match.enabled: false or "
+                                             "has no match settings."]})
     return settings
 
 

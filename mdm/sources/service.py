@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit
 from mdm.context import RequestContext
-from mdm.errors import Conflict, NotFound, ValidationFailed
+from mdm.errors import AlreadyExists, NotFound, ValidationFailed
 from mdm.sources.models import SOURCE_KINDS, SourceSystem
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
@@ -28,7 +28,7 @@ def register(
     if errors:
         raise ValidationFailed("The source system is not valid.", errors=errors)
     if session.scalar(select(SourceSystem.id).where(SourceSystem.code == code)) is not None:
-        raise Conflict(
+        raise AlreadyExists(
             f"Source system '{code}' already exists", errors={"code": ["Already registered."]}
         )
     system = SourceSystem(code=code, name=name.strip(), kind=kind, active=True)

@@ -13,7 +13,7 @@ from mdm.audit.service import audit
 from mdm.context import RequestContext
 from mdm.db import sqlite_write_lock, utcnow
 from mdm.domains.registry import DomainRegistry
-from mdm.errors import Conflict, NotFound, ValidationFailed
+from mdm.errors import AlreadyOneRecord, ClaimedByAnother, NotFound, ValidationFailed, WrongState
 from mdm.records import golden as gold
 from mdm.records.conflicts import retried_after_lock_cycles
 from mdm.records.models import GoldenRecord, SourceRecord
@@ -188,14 +188,14 @@ def assign(session: Session, ctx: RequestContext, task_id: str, *,
     """
     task = _lock_task(session, task_id, precondition)
     if task.status not in PENDING_TASK:
-        raise Conflict(f"Review task '{task_id}' is already decided ({task.status}).")
+        raise WrongState(f"Review task '{task_id}' is already decided ({task.status}).")
     claiming = assignee is None
     who = ctx.actor.name if claiming else assignee
     if task.assignee == who:
         session.rollback()
         return task
     if claiming and task.assignee is not None:
-        raise Conflict(f"Review task '{task_id}' is claimed by {task.assignee}.")
+        raise ClaimedByAnother(f"Review task '{task_id}' is claimed by {task.assignee}.")
     before = {"assignee": task.assignee}
     task.assignee, task.updated_at = who, utcnow()
     audit(session, ctx, "review_task.claimed" if claiming else "review_task.assigned",
@@ -221,16 +221,16 @@ def decide(
     why = service._reason(reason)
     task = _lock_task(session, task_id, precondition)
     if task.status not in PENDING_TASK:
-        raise Conflict(f"Review task '{task_id}' is already decided ({task.status}).")
+        raise WrongState(f"Review task '{task_id}' is already decided ({task.status}).")
     if task.assignee and task.assignee != ctx.actor.name and ctx.actor.role != "admin":
-        raise Conflict(f"Review task '{task_id}' is claimed by {task.assignee}.")
+        raise ClaimedByAnother(f"Review task '{task_id}' is claimed by {task.assignee}.")
     before = task_dict(task)
     outcome = None
     now = utcnow()
     ids = sorted(set(service.survivors(session, task.golden_ids).values()))
     if decision == "merge":
         if len(ids) < 2:
-            raise Conflict("These records are one golden record already.")
+            raise AlreadyOneRecord("These records are one golden record already.")
         outcome = service._merge(session, registry, ctx, ids, reason=why, preconditions={},
                                  review_task_id=task.id)
         task.status, task.operation_id = MERGED, outcome.operation.id

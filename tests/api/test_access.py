@@ -118,7 +118,8 @@ def test_revoked_key_is_refused(client, admin, make_key) -> None:
     assert client.delete(f"/api-keys/{key_id}", headers=admin).status_code == 200
     r = client.get("/domains", headers=reader)
     assert r.status_code == 401 and "revoked" in r.json["message"]
-    assert client.delete(f"/api-keys/{key_id}", headers=admin).status_code == 409
+    again = client.delete(f"/api-keys/{key_id}", headers=admin)
+    assert again.status_code == 409 and again.json["code"] == "wrong_state"
 
 
 def test_source_key_writes_only_its_own_system(client, make_key, sources) -> None:

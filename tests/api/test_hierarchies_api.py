@@ -90,6 +90,17 @@ def test_roll_up_queries_as_of_a_date(client, steward, make_key, reader, importe
                               "on": NEXT_YEAR}]
     impact = client.get(f"{H}/nodes/5000/move-impact?new_parent=BS", headers=reader).json
     assert impact["postable"] == ["5100", "5200", "5300"]
+    # moves that cannot be made are refused by condition, each with its own code
+    r = client.get(f"{H}/nodes/5000/move-impact?new_parent=5100", headers=reader)
+    assert r.status_code == 409 and r.json["code"] == "would_create_cycle"
+    r = client.get(f"{H}/nodes/5000/move-impact?new_parent=NOPE", headers=reader)
+    assert r.status_code == 404 and r.json["code"] == "not_found"
+    r = client.post(f"{H}/versions/2/moves", headers=steward, json={
+        "node": "4000", "new_parent": "4100", "effective_from": NEXT_YEAR})
+    assert r.status_code == 409 and r.json["code"] == "would_create_cycle"
+    r = client.post(f"{H}/versions/2/moves", headers=steward, json={
+        "node": "5300", "new_parent": "4000", "effective_from": NEXT_YEAR})
+    assert r.status_code == 409 and r.json["code"] == "nothing_to_change"
 
     leaves = client.get(f"{H}/nodes/PL/leaves", headers=reader).json
     assert [i["node"] for i in leaves["items"]] == ["4100", "4200", "5100", "5200", "5300"]
@@ -141,7 +152,8 @@ def test_export_csv_and_json_round_trip(client, steward, make_key, reader, impor
     for number in (2, 3):
         counts = client.get(f"{H}/versions/{number}/diff", headers=reader).json["counts"]
         assert counts == {"added": 0, "removed": 0, "moved": 0, "renamed": 0}
-    assert client.get(f"{H}/export?version=2", headers=reader).status_code == 409
+    refused = client.get(f"{H}/export?version=2", headers=reader)
+    assert refused.status_code == 409 and refused.json["code"] == "wrong_state"
 
 
 def test_create_hierarchy_input_is_validated(client, steward) -> None:
@@ -153,7 +165,7 @@ def test_create_hierarchy_input_is_validated(client, steward) -> None:
         "name": "X", "domain": "legal_entity", "kind": "ownership"})
     assert r.status_code == 201 and r.json["allow_shared"] is True
     r = client.post("/hierarchies", headers=steward, json={"name": "X", "domain": "legal_entity"})
-    assert r.status_code == 409
+    assert r.status_code == 409 and r.json["code"] == "already_exists"
     assert [h["name"] for h in client.get("/hierarchies", headers=steward).json] == ["X"]
     rules = client.get("/hierarchy-rules", headers=steward).json
     assert {r["rule"] for r in rules} >= {"no_cycles", "posting_leaf", "ownership_total"}

@@ -27,7 +27,7 @@ def _active_admins(app: Any) -> int:
 
 def test_the_last_admin_key_cannot_revoke_itself(client: Any, admin: Any) -> None:
     r = client.delete(f"/api-keys/{_id(admin)}", headers=admin)
-    assert r.status_code == 409, r.json
+    assert r.status_code == 409 and r.json["code"] == "last_admin_key", r.json
     assert "last active admin key" in r.json["message"] and r.json["errors"]["key_id"]
     assert client.get("/api-keys", headers=admin).status_code == 200  # still works
 
@@ -37,7 +37,7 @@ def test_an_admin_may_go_while_another_stays(client: Any, make_key: Any) -> None
     assert client.delete(f"/api-keys/{_id(first)}", headers=first).status_code == 200
     assert client.get("/api-keys", headers=first).status_code == 401
     r = client.delete(f"/api-keys/{_id(second)}", headers=second)
-    assert r.status_code == 409 and r.json["code"] == "conflict"
+    assert r.status_code == 409 and r.json["code"] == "last_admin_key"
     audit = client.get("/audit?action=api_key.revoke", headers=second).json
     assert [e["entity_id"] for e in audit] == [_id(first)]  # the refusal left no trace
 

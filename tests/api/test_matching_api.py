@@ -68,7 +68,7 @@ def test_explain_validates_its_keys(client: Any, reader: dict[str, str],
     assert client.get("/domains/supplier/match/explain?a=sr:1&b=SAP/x",
                       headers=reader).status_code == 404
     off = client.get("/domains/person/match/explain?a=sr:1&b=sr:2", headers=reader)
-    assert off.status_code == 409
+    assert off.status_code == 409 and off.json["code"] == "matching_off"
 
 
 def test_settings_are_data_with_a_version(client: Any, reader: dict[str, str]) -> None:

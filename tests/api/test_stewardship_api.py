@@ -109,8 +109,9 @@ def test_a_stewardship_day(app, client, make_key, sources) -> None:
     # Bob cannot take Alice's task by claiming it, and the old ETag is stale anyway.
     assert client.post(f"/review-tasks/{t1}/claim",
                        headers={**bob, "If-Match": task_tag}).status_code == 412
-    assert client.post(f"/review-tasks/{t1}/claim", headers={
-        **bob, "If-Match": claimed.headers["ETag"]}).status_code == 409
+    taken = client.post(f"/review-tasks/{t1}/claim", headers={
+        **bob, "If-Match": claimed.headers["ETag"]})
+    assert taken.status_code == 409 and taken.json["code"] == "claimed_by_another"
 
     # 3. Merge: the oldest golden record (SAP's) survives.
     r = client.post(f"/review-tasks/{t1}/decision",

@@ -12,6 +12,7 @@ fast and every rule is testable without a database. One module per topic:
 from mdm.hierarchies.engine.diff import Diff, diff
 from mdm.hierarchies.engine.rows import EARLIEST, MAX_PATHS, ONE_DAY, NodeRow, live, period_text
 from mdm.hierarchies.engine.tree import (
+    CycleError,
     DatedLinks,
     Link,
     MoveError,
@@ -31,7 +32,8 @@ from mdm.hierarchies.engine.validation import (
 )
 
 __all__ = [
-    "EARLIEST", "MAX_PATHS", "ONE_DAY", "RULES", "DatedLinks", "Diff", "Link", "MoveError",
-    "MoveImpact", "NodeRow", "RecordFacts", "Rule", "RuleSpec", "Snapshot", "Subject",
-    "ValidationResult", "Violation", "diff", "live", "move_impact", "period_text", "validate",
+    "EARLIEST", "MAX_PATHS", "ONE_DAY", "RULES", "CycleError", "DatedLinks", "Diff", "Link",
+    "MoveError", "MoveImpact", "NodeRow", "RecordFacts", "Rule", "RuleSpec", "Snapshot",
+    "Subject", "ValidationResult", "Violation", "diff", "live", "move_impact", "period_text",
+    "validate",
 ]

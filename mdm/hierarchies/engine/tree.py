@@ -253,7 +253,11 @@ def _node_key(row: DatedRow) -> str:
 
 
 class MoveError(ValueError):
-    """A planned move that cannot be made (it would create a cycle, or names no node)."""
+    """A planned move that cannot be made: it names no node of the hierarchy."""
+
+
+class CycleError(MoveError):
+    """A planned move that would put a node under itself."""
 
 
 @dataclass
@@ -285,7 +289,7 @@ def move_impact(snap: Snapshot, key: str, new_parent: str,
         raise MoveError(f"'{new_parent}' is not in the hierarchy on {snap.at.isoformat()}")
     descendants = [n for n, _ in snap.descendants(key)]
     if new_parent == key or new_parent in set(descendants):
-        raise MoveError(f"moving '{key}' under '{new_parent}' would create a cycle")
+        raise CycleError(f"moving '{key}' under '{new_parent}' would create a cycle")
     before = snap.ancestors(key)
     after = [new_parent, *[a for a in snap.ancestors(new_parent) if a != new_parent]]
     before_set, after_set = set(before), set(after)
