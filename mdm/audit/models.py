@@ -22,7 +22,6 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entry_entity", "entity_type", "entity_id"),
         Index("ix_audit_entry_request", "request_id"),
-        Index("ix_audit_entry_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -34,7 +33,8 @@ class AuditEntry(Base):
     domain: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # no state: SQL NULL, not a JSON null (it takes no room)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     before_version: Mapped[int | None] = mapped_column(Integer)
     after_version: Mapped[int | None] = mapped_column(Integer)

@@ -19,12 +19,16 @@ class ChangeEvent(Base):
     can commit a smaller id after a larger one is already visible. ``position`` is assigned
     afterwards, one sequencer at a time, in the order events become visible: it is the
     stable cursor of the change feed and of publication (a reader never skips an event).
+
+    ``payload`` is ``{"record": <golden snapshot>, ...}``. The record is not stored when it
+    is the snapshot of the golden version the event names (``golden_id``,
+    ``golden_version``): a stored payload without "record" refers to that version, and
+    mdm.events.service.payloads puts the record back (redacted) on reading. Golden
+    versions are never changed or deleted, so the event reads as it was written.
     """
 
     __tablename__ = "change_event"
     __table_args__ = (
-        Index("ix_change_event_domain_id", "domain", "id"),
-        Index("ix_change_event_golden_id", "golden_id", "id"),
         Index("ix_change_event_position", "position", unique=True),
         Index("ix_change_event_domain_position", "domain", "position"),
     )

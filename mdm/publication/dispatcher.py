@@ -22,6 +22,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from mdm.db import utcnow
+from mdm.events import service as change_events
 from mdm.events.models import ChangeEvent
 from mdm.publication import contract_check, metrics, payloads, router, runs
 from mdm.publication.channels import Channel, Message, Outcome, open_channel
@@ -105,12 +106,14 @@ class Prepared:
 def prepare(session: Session, sub: Subscription, batch: Sequence[Claimed]) -> list[Prepared]:
     """Build each delivery's CloudEvent and check it against the pinned contract."""
     event_ids = [d.change_event_id for d in batch if d.change_event_id is not None]
-    events: dict[int, Row[Any]] = {}
+    events: dict[int, tuple[Row[Any], dict[str, Any]]] = {}
     for i in range(0, len(event_ids), 500):
-        for e in session.execute(select(
-                ChangeEvent.id, ChangeEvent.type, ChangeEvent.payload, ChangeEvent.occurred_at,
-                ChangeEvent.position).where(ChangeEvent.id.in_(event_ids[i:i + 500]))):
-            events[e.id] = e
+        rows = session.execute(select(
+            ChangeEvent.id, ChangeEvent.domain, ChangeEvent.golden_id, ChangeEvent.golden_version,
+            ChangeEvent.type, ChangeEvent.payload, ChangeEvent.occurred_at, ChangeEvent.position,
+        ).where(ChangeEvent.id.in_(event_ids[i:i + 500]))).all()
+        for e, payload in zip(rows, change_events.payloads(session, rows), strict=True):
+            events[e.id] = (e, payload)
     snap_ids = [d.golden_id for d in batch if d.kind == KIND_SNAPSHOT]
     current = records_by_id(session, snap_ids) if snap_ids else {}
     targets = (target_ids(session, sub.target_system, {d.golden_id for d in batch})
@@ -124,11 +127,11 @@ def prepare(session: Session, sub: Subscription, batch: Sequence[Claimed]) -> li
                 continue
             change, extra, at, position = "snapshot", None, utcnow(), None
         else:
-            event = events.get(d.change_event_id or -1)
-            if event is None:
+            found = events.get(d.change_event_id or -1)
+            if found is None:
                 out.append(Prepared(d, None, f"change event {d.change_event_id} not found"))
                 continue
-            payload = dict(event.payload or {})
+            event, payload = found[0], dict(found[1] or {})
             record = payload.pop("record", {})
             change, extra, at, position = event.type, payload, event.occurred_at, event.position
         ce = payloads.cloud_event(

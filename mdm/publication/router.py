@@ -48,7 +48,8 @@ def route(session: Session, batch: int = ROUTE_BATCH) -> int:
     # plain rows, not ORM objects: routing is on the worker's hot path
     rows = session.execute(
         select(ChangeEvent.id, ChangeEvent.event_id, ChangeEvent.position, ChangeEvent.domain,
-               ChangeEvent.golden_id, ChangeEvent.type, ChangeEvent.payload)
+               ChangeEvent.golden_id, ChangeEvent.golden_version, ChangeEvent.type,
+               ChangeEvent.payload)
         .where(ChangeEvent.position > cursor.position)
         .order_by(ChangeEvent.position).limit(batch)
     ).all()
@@ -61,8 +62,10 @@ def route(session: Session, batch: int = ROUTE_BATCH) -> int:
     ))
     now = utcnow()
     deliveries: list[dict[str, Any]] = []
-    for event in rows:
-        record = (event.payload or {}).get("record") or {}
+    # the records only matter to subscriptions' filters
+    whole = events.payloads(session, rows) if subs else [{}] * len(rows)
+    for event, payload in zip(rows, whole, strict=True):
+        record = payload.get("record") or {}
         for sub in subs:
             if event.domain in sub.domains and filters.matches(sub.filter, record, event.type):
                 deliveries.append({

@@ -387,8 +387,8 @@ def replay(session: Session, ctx: RequestContext, sub_id: str, *,
                  "change_event_id": e.id, "position": e.position, "domain": e.domain,
                  "golden_id": e.golden_id, "status": PENDING, "attempts": 0,
                  "next_attempt_at": now, "created_at": now}
-                for e in chunk
-                if filters.matches(sub.filter or {}, (e.payload or {}).get("record") or {},
+                for e, payload in zip(chunk, events.payloads(session, chunk), strict=True)
+                if filters.matches(sub.filter or {}, (payload or {}).get("record") or {},
                                    e.type)]
         if rows:
             session.execute(insert(Delivery), rows)

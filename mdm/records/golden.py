@@ -236,6 +236,7 @@ def record_version(
             snapshot=snap,
             extra=extra,
             redacted=False,
+            version=pending.versions[-1],
         )
         pending.events.append(event)
         pending.unredacted.append(event)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from mdm.records.models import GoldenVersion
@@ -39,14 +39,12 @@ def snapshot_at_version(version: Any, domain: str) -> dict[str, Any] | None:
 
 
 def versions_of(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-    """Stored golden versions by (golden id, version)."""
-    wanted = set(keys)
+    """Stored golden versions by (golden id, version): those asked for, one primary-key
+    lookup each."""
+    wanted = sorted(set(keys))
     out: dict[tuple[str, int], Any] = {}
-    ids = sorted({gid for gid, _ in wanted})
-    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        for v in session.execute(
-            select(*_SNAPSHOT_COLUMNS).where(GoldenVersion.golden_id.in_(chunk))
-        ):
-            if (v.golden_id, v.version) in wanted:
-                out[(v.golden_id, v.version)] = v
+    key = tuple_(GoldenVersion.golden_id, GoldenVersion.version)
+    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+        for v in session.execute(select(*_SNAPSHOT_COLUMNS).where(key.in_(chunk))):
+            out[(v.golden_id, v.version)] = v
     return out

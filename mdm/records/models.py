@@ -142,7 +142,7 @@ class GoldenVersion(Base):
     """Every version a golden record ever had: history and as-of reads."""
 
     __tablename__ = "golden_version"
-    __table_args__ = (Index("ix_golden_version_golden_valid_from", "golden_id", "valid_from"),)
+    # as-of reads walk one record's few versions by the primary key: no other index
 
     golden_id: Mapped[str] = mapped_column(ForeignKey("golden_record.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
