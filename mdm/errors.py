@@ -77,6 +77,12 @@ class AlreadyOneRecord(Conflict):
     code = "already_one_record"
 
 
+class NotAMember(Conflict):
+    """The source records named are not (or no longer) part of that golden record."""
+
+    code = "not_a_member"
+
+
 class NotAMatchHeld(Conflict):
     """A steward marked these records not-a-match; revoke that decision first."""
 

@@ -1,5 +1,6 @@
-"""The review queue: listing and filtering potential matches, the side-by-side view,
-claiming and assigning, deciding (merge, not-a-match, defer), and the queue's figures."""
+"""The review queue: potential matches opened by the matching engine
+(``open_review_task``), listing and filtering them, the side-by-side view, claiming and
+assigning, deciding (merge, not-a-match, defer), and the queue's figures."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,15 +12,18 @@ from sqlalchemy.orm import Session
 
 from mdm.audit.service import audit
 from mdm.context import RequestContext
-from mdm.db import sqlite_write_lock, utcnow
+from mdm.db import new_id, sqlite_write_lock, utcnow
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import AlreadyOneRecord, ClaimedByAnother, NotFound, ValidationFailed, WrongState
 from mdm.records import golden as gold
 from mdm.records.conflicts import retried_after_lock_cycles
 from mdm.records.models import GoldenRecord, SourceRecord
 from mdm.records.service import decode_cursor, encode_cursor
+from mdm.records.service import survivor_ids as survivors
 from mdm.sources.models import SourceSystem
-from mdm.stewardship import service
+from mdm.stewardship.approvals import add_unique
+from mdm.stewardship.guards import GOLDEN_KIND, Precondition, check, group_key, required_reason
+from mdm.stewardship.merging import MergeOutcome, merge_in_transaction, pairs_of
 from mdm.stewardship.models import (
     DEFERRED,
     MERGED,
@@ -29,6 +33,7 @@ from mdm.stewardship.models import (
     ReviewTask,
     ReviewTaskGolden,
 )
+from mdm.stewardship.not_a_match import record_not_a_match
 
 SIDE_BY_SIDE_RECORDS = 50  # source records shown per golden record in the task view
 # A group that grows past these bounds starts a new task (a steward reads it in one view).
@@ -36,6 +41,59 @@ MAX_TASK_GOLDENS = 50
 MAX_TASK_RECORDS = 200
 AGE_BUCKETS = ((timedelta(days=1), "lt_1d"), (timedelta(days=7), "1d_7d"),
                (timedelta(days=30), "7d_30d"))
+
+
+def open_review_task(
+    session: Session,
+    ctx: RequestContext,
+    *,
+    domain: str,
+    golden_ids: list[str],
+    source_record_ids: list[int] | None,
+    score: float,
+    explanation: dict[str, Any],
+) -> ReviewTask:
+    """Queue a potential match (two or more golden records) for a steward's review.
+
+    Joins the caller's transaction and does not commit. Golden ids are resolved through
+    merges first. Idempotent: when a pending (open or deferred) task already exists for
+    the same set of golden ids, that task is returned unchanged.
+    """
+    resolved = survivors(session, golden_ids)
+    unknown = [g for g in golden_ids if g not in resolved or resolved[g] is None]
+    ids = sorted(set(resolved.values()))
+    if unknown:
+        raise NotFound(f"No golden record '{unknown[0]}'")
+    if len(ids) < 2:
+        raise ValidationFailed("A review task needs two or more distinct golden records.",
+                               errors={"golden_ids": ["These are one record."]})
+    key = group_key(ids)
+    existing = session.scalar(
+        select(ReviewTask).where(ReviewTask.domain == domain, ReviewTask.open_key == key))
+    if existing is not None:
+        return existing
+    systems = sorted(set(session.scalars(
+        select(SourceSystem.code)
+        .join(SourceRecord, SourceRecord.source_system_id == SourceSystem.id)
+        .where(SourceRecord.golden_id.in_(ids), SourceRecord.active.is_(True)).distinct()
+    )))
+    now = utcnow()
+    task = ReviewTask(
+        id=new_id(), domain=domain, status=OPEN, golden_ids=ids, open_key=key,
+        source_record_ids=list(source_record_ids) if source_record_ids else None,
+        source_systems="," + ",".join(systems) + ",", score=float(score),
+        explanation=explanation or {}, created_by=ctx.actor.name, created_at=now,
+        updated_at=now, version=1,
+    )
+    if not add_unique(session, task):  # a concurrent caller opened it first
+        found = session.scalar(
+            select(ReviewTask).where(ReviewTask.domain == domain, ReviewTask.open_key == key))
+        assert found is not None
+        return found
+    session.add_all([ReviewTaskGolden(task_id=task.id, golden_id=g) for g in ids])
+    audit(session, ctx, "review_task.opened", "review_task", task.id, domain=domain,
+          after={"golden_ids": ids, "score": task.score})
+    return task
 
 
 def get_task(session: Session, task_id: str) -> ReviewTask:
@@ -129,7 +187,7 @@ def side_by_side(session: Session, registry: DomainRegistry, task: ReviewTask) -
     """The task with each golden record, its source records and an attribute comparison."""
     goldens = {g.id: g for g in session.scalars(
         select(GoldenRecord).where(GoldenRecord.id.in_(task.golden_ids)))}
-    now_of = service.survivors(session, task.golden_ids)
+    now_of = survivors(session, task.golden_ids)
     records: list[dict[str, Any]] = []
     for gid in task.golden_ids:
         g = goldens.get(gid)
@@ -168,19 +226,19 @@ def side_by_side(session: Session, registry: DomainRegistry, task: ReviewTask) -
     return {**task_dict(task, etag), "records": records, "comparison": comparison}
 
 
-def _lock_task(session: Session, task_id: str, pre: service.Precondition | None) -> ReviewTask:
+def _lock_task(session: Session, task_id: str, pre: Precondition | None) -> ReviewTask:
     sqlite_write_lock(session)
     task = session.scalar(select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()
                           .execution_options(populate_existing=True))
     if task is None:
         raise NotFound(f"No review task '{task_id}'")
-    service.check(pre, task_etag(session, task), f"Review task '{task_id}'")
+    check(pre, task_etag(session, task), f"Review task '{task_id}'")
     return task
 
 
 @retried_after_lock_cycles
 def assign(session: Session, ctx: RequestContext, task_id: str, *,
-           assignee: str | None = None, precondition: service.Precondition | None = None
+           assignee: str | None = None, precondition: Precondition | None = None
            ) -> ReviewTask:
     """Claim a task (``assignee`` None: the caller) or assign it to a steward; commits.
 
@@ -214,11 +272,11 @@ def decide(
     *,
     decision: str,
     reason: str | None,
-    precondition: service.Precondition | None = None,
+    precondition: Precondition | None = None,
     defer_until: datetime | None = None,
-) -> tuple[ReviewTask, service.MergeOutcome | None]:
+) -> tuple[ReviewTask, MergeOutcome | None]:
     """Merge the task's records, mark them not-a-match, or defer the task; commits."""
-    why = service._reason(reason)
+    why = required_reason(reason)
     task = _lock_task(session, task_id, precondition)
     if task.status not in PENDING_TASK:
         raise WrongState(f"Review task '{task_id}' is already decided ({task.status}).")
@@ -227,16 +285,16 @@ def decide(
     before = task_dict(task)
     outcome = None
     now = utcnow()
-    ids = sorted(set(service.survivors(session, task.golden_ids).values()))
+    ids = sorted(set(survivors(session, task.golden_ids).values()))
     if decision == "merge":
         if len(ids) < 2:
             raise AlreadyOneRecord("These records are one golden record already.")
-        outcome = service._merge(session, registry, ctx, ids, reason=why, preconditions={},
+        outcome = merge_in_transaction(session, registry, ctx, ids, reason=why, preconditions={},
                                  review_task_id=task.id)
         task.status, task.operation_id = MERGED, outcome.operation.id
     elif decision == "not_a_match":
-        for a, b in service.pairs_of(ids):
-            service._record_not_a_match(session, ctx, task.domain, service.GOLDEN_KIND, a, b,
+        for a, b in pairs_of(ids):
+            record_not_a_match(session, ctx, task.domain, GOLDEN_KIND, a, b,
                                         reason=why, origin=f"review_task:{task.id}")
         task.status = NOT_A_MATCH
     elif decision == "defer":
@@ -272,7 +330,7 @@ def join_review_task(
     pairs), unless it would pass ``MAX_TASK_GOLDENS``; otherwise a task is opened
     (``open_review_task``). Joins the caller's transaction and does not commit.
     """
-    ids = sorted(set(service.survivors(session, golden_ids).values()))
+    ids = sorted(set(survivors(session, golden_ids).values()))
     if len(ids) >= 2:
         held = select(ReviewTaskGolden.task_id).where(ReviewTaskGolden.golden_id.in_(ids))
         for task in session.scalars(
@@ -286,12 +344,12 @@ def join_review_task(
             if len(union) > MAX_TASK_GOLDENS:
                 continue
             same = session.scalar(select(ReviewTask).where(
-                ReviewTask.domain == domain, ReviewTask.open_key == service._group_key(union)))
+                ReviewTask.domain == domain, ReviewTask.open_key == group_key(union)))
             if same is not None:
                 return same
             _extend(session, ctx, task, union, source_record_ids, score, explanation)
             return task
-    return service.open_review_task(session, ctx, domain=domain, golden_ids=golden_ids,
+    return open_review_task(session, ctx, domain=domain, golden_ids=golden_ids,
                                     source_record_ids=source_record_ids, score=score,
                                     explanation=explanation)
 
@@ -308,7 +366,7 @@ def _extend(session: Session, ctx: RequestContext, task: ReviewTask, union: list
         .join(SourceRecord, SourceRecord.source_system_id == SourceSystem.id)
         .where(SourceRecord.golden_id.in_(added), SourceRecord.active.is_(True)).distinct()))
     systems.update(s for s in task.source_systems.split(",") if s)
-    task.golden_ids, task.open_key = union, service._group_key(union)
+    task.golden_ids, task.open_key = union, group_key(union)
     task.source_record_ids = records or None
     task.source_systems = "," + ",".join(sorted(systems)) + ","
     task.score = max(task.score, float(score))
