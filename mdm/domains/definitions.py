@@ -6,6 +6,7 @@ pointing ``MDM_DOMAINS_PATH`` at more YAML files, with no code change.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -38,55 +39,7 @@ class Attribute:
 
         JSON input must already have the right type; text input (CSV cells) is parsed.
         """
-        t = self.type
-        if t == "string":
-            if isinstance(value, str):
-                value = value.strip()
-                if self.max_length and len(value) > self.max_length:
-                    raise ValueError(f"Longer than {self.max_length} characters.")
-                if ("country" in self.validators or "currency" in self.validators) and (
-                    len(value) <= 3 and value.isalpha()
-                ):
-                    value = value.upper()  # ISO codes are upper case: "de" is DE
-                return value
-            raise ValueError("Not a valid string.")
-        if t == "integer":
-            if isinstance(value, bool):
-                raise ValueError("Not a valid integer.")
-            if isinstance(value, int):
-                return value
-            if from_text and isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-                return int(value)
-            raise ValueError("Not a valid integer.")
-        if t == "decimal":
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ValueError("Not a valid decimal.")
-            try:
-                dec = Decimal(str(value).strip())
-            except InvalidOperation:
-                raise ValueError("Not a valid decimal.") from None
-            if not dec.is_finite():
-                raise ValueError("Not a valid decimal.")
-            # Decimals travel as strings so that no backend rounds money amounts.
-            return format(dec.normalize(), "f") if dec == dec.to_integral() else str(dec)
-        if t == "boolean":
-            if isinstance(value, bool):
-                return value
-            if from_text and isinstance(value, str):
-                low = value.strip().lower()
-                if low in _TRUE:
-                    return True
-                if low in _FALSE:
-                    return False
-            raise ValueError("Not a valid boolean.")
-        if t == "date":
-            if isinstance(value, str):
-                try:
-                    return date.fromisoformat(value.strip()).isoformat()
-                except ValueError:
-                    pass
-            raise ValueError("Not a valid ISO 8601 date (YYYY-MM-DD).")
-        raise AssertionError(t)
+        return _COERCE[self.type](self, value, from_text)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "required": self.required}
@@ -99,6 +52,71 @@ class Attribute:
         if self.description:
             out["description"] = self.description
         return out
+
+
+# --- coercion to each type's canonical JSON value (Attribute.coerce dispatches here) -------
+
+def _string(attr: Attribute, value: Any, from_text: bool) -> str:
+    if not isinstance(value, str):
+        raise ValueError("Not a valid string.")
+    value = value.strip()
+    if attr.max_length and len(value) > attr.max_length:
+        raise ValueError(f"Longer than {attr.max_length} characters.")
+    if ("country" in attr.validators or "currency" in attr.validators) and (
+        len(value) <= 3 and value.isalpha()
+    ):
+        value = value.upper()  # ISO codes are upper case: "de" is DE
+    return value
+
+
+def _integer(attr: Attribute, value: Any, from_text: bool) -> int:
+    if isinstance(value, bool):
+        raise ValueError("Not a valid integer.")
+    if isinstance(value, int):
+        return value
+    if from_text and isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise ValueError("Not a valid integer.")
+
+
+def _decimal(attr: Attribute, value: Any, from_text: bool) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("Not a valid decimal.")
+    try:
+        dec = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("Not a valid decimal.") from None
+    if not dec.is_finite():
+        raise ValueError("Not a valid decimal.")
+    # Decimals travel as strings so that no backend rounds money amounts.
+    return format(dec.normalize(), "f") if dec == dec.to_integral() else str(dec)
+
+
+def _boolean(attr: Attribute, value: Any, from_text: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if from_text and isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    raise ValueError("Not a valid boolean.")
+
+
+def _date(attr: Attribute, value: Any, from_text: bool) -> str:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise ValueError("Not a valid ISO 8601 date (YYYY-MM-DD).")
+
+
+_COERCE: dict[str, Callable[[Attribute, Any, bool], Any]] = {
+    "string": _string, "integer": _integer, "decimal": _decimal, "boolean": _boolean,
+    "date": _date,
+}
 
 
 @dataclass(frozen=True)

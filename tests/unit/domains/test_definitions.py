@@ -79,3 +79,46 @@ def test_builtin_name_cannot_be_redefined(tmp_path) -> None:
     path.write_text("name: supplier\nattributes:\n  - {name: a}\n")
     with pytest.raises(DefinitionError, match="built in"):
         load_registry(str(path))
+
+
+@pytest.mark.parametrize("typ, value, from_text, expected", [
+    ("string", "  Acme  ", False, "Acme"),
+    ("string", 12, False, ValueError),
+    ("integer", 7, False, 7),
+    ("integer", True, False, ValueError),
+    ("integer", " -12 ", True, -12),
+    ("integer", "12", False, ValueError),  # JSON must carry a number
+    ("decimal", 1500.50, False, "1500.5"),
+    ("decimal", "2E+3", True, "2000"),
+    ("decimal", "Infinity", True, ValueError),
+    ("decimal", False, False, ValueError),
+    ("boolean", "Yes", True, True),
+    ("boolean", "f", True, False),
+    ("boolean", "yes", False, ValueError),
+    ("date", " 2026-02-28 ", True, "2026-02-28"),
+    ("date", "2026-02-30", True, ValueError),
+])
+def test_every_type_coerces_to_its_canonical_value(typ, value, from_text, expected) -> None:
+    from mdm.domains.definitions import TYPES, Attribute
+    assert typ in TYPES
+    attr = Attribute("x", type=typ)
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            attr.coerce(value, from_text=from_text)
+    else:
+        assert attr.coerce(value, from_text=from_text) == expected
+
+
+def test_every_declared_type_has_a_coercion() -> None:
+    from mdm.domains.definitions import TYPES, Attribute
+    for typ in TYPES:
+        with pytest.raises(ValueError):
+            Attribute("x", type=typ).coerce(object())
+
+
+def test_iso_codes_are_upper_cased_and_long_strings_refused() -> None:
+    from mdm.domains.definitions import Attribute
+    assert Attribute("c", validators=("country",)).coerce(" de ") == "DE"
+    assert Attribute("n").coerce("de") == "de"
+    with pytest.raises(ValueError, match="Longer than 3"):
+        Attribute("n", max_length=3).coerce("abcd")
