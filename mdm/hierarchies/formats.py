@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -119,15 +119,46 @@ def _finish(rows: list[NodeRow], errors: dict[str, list[str]], unit: str) -> lis
     return rows
 
 
+_CSV_FIELDS = ("node", "parent", "name", "valid_from", "valid_to", "ownership_pct")
+
+
 def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
     """Rows from parent-child CSV. Columns in ``ignore`` (golden-record attributes of the
     domain, source_id) are skipped; any other unknown column is an error."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     quoted = "'" in text  # cells to_csv escaped against CSV injection read back as they were
     header = [h.strip() for h in next(reader, [])]
+    pick, attr_columns = _csv_columns(header, set(ignore))
+    width = len(header)
+    dates: dict[str, date] = {}  # a file repeats a few dates many times
+    rows: list[NodeRow] = []
+    errors: dict[str, list[str]] = {}
+    for record in reader:
+        line = reader.line_num
+        if quoted:
+            record = [unescape(c) for c in record]
+        if len(record) != width:
+            if not any(c.strip() for c in record):
+                continue  # a blank line
+            if len(record) > width:
+                errors[f"line {line}"] = ["more cells than header columns"]
+                continue
+            record = record + [""] * (width - len(record))
+        record.append("")
+        try:
+            rows.append(_csv_row(pick(record), record, attr_columns, line, dates))
+        except ValueError as exc:
+            errors[f"line {line}"] = [str(exc)]
+    return _finish(rows, errors, "line")
+
+
+def _csv_columns(header: list[str], skip: set[str]
+                 ) -> tuple[Callable[[list[str]], Any], list[tuple[int, str]]]:
+    """From the header: a picker of the node fields of a record (a missing column picks
+    the empty cell appended to every record) and the ``attr.*`` columns; refuses unknown
+    columns and a header without a node column."""
     if not any(header):
         raise ParseFailed({"line 1": ["no header row"]})
-    skip = set(ignore)
     errors: dict[str, list[str]] = {}
     unknown = [h for h in header
                if h not in ALIASES and not h.startswith(ATTR_PREFIX) and h not in skip]
@@ -148,48 +179,30 @@ def parse_csv(text: str, ignore: Iterable[str] = ()) -> list[NodeRow]:
     attr_columns = [(i, h[len(ATTR_PREFIX):]) for i, h in enumerate(header)
                     if h.startswith(ATTR_PREFIX)]
     width = len(header)
-    fields = ("node", "parent", "name", "valid_from", "valid_to", "ownership_pct")
-    # a missing column reads the empty cell appended to every record
-    pick = itemgetter(*(width if index.get(f) is None else index[f] for f in fields))
-    dates: dict[str, date] = {}  # a file repeats a few dates many times
-    rows: list[NodeRow] = []
-    for record in reader:
-        line = reader.line_num
-        if quoted:
-            record = [unescape(c) for c in record]
-        if len(record) != width:
-            if not any(c.strip() for c in record):
-                continue  # a blank line
-            if len(record) > width:
-                errors[f"line {line}"] = ["more cells than header columns"]
-                continue
-            record = record + [""] * (width - len(record))
-        record.append("")
-        node, parent, name, start, end, pct = pick(record)
-        node, parent, name, start, end = (node.strip(), parent.strip(), name.strip(),
-                                          start.strip(), end.strip())
-        attributes = ({k: record[i] for i, k in attr_columns if record[i] != ""}
-                      if attr_columns else {})
-        # the common case (plain cells, ISO dates, no percentage) without per-field checks
-        row = None
-        if (node and not pct.strip() and len(node) <= KEY_MAX and len(parent) <= KEY_MAX
-                and len(name) <= NAME_MAX):
-            try:
-                valid_from = (dates.get(start) or _iso(dates, start)) if start else EARLIEST
-                valid_to = (dates.get(end) or _iso(dates, end)) if end else None
-                row = NodeRow(node, parent or None, valid_from, valid_to, name or None,
-                              attributes, line)
-            except ValueError:
-                pass
-        if row is None:  # something is off: the careful path says exactly what
-            try:
-                cells = (node, parent, name, start, end, pct.strip())
-                row = _row(dict(zip(fields, cells, strict=True)), attributes, line)
-            except ValueError as exc:
-                errors[f"line {line}"] = [str(exc)]
-                continue
-        rows.append(row)
-    return _finish(rows, errors, "line")
+    pick = itemgetter(*(width if index.get(f) is None else index[f] for f in _CSV_FIELDS))
+    return pick, attr_columns
+
+
+def _csv_row(cells: tuple[str, ...], record: list[str], attr_columns: list[tuple[int, str]],
+             line: int, dates: dict[str, date]) -> NodeRow:
+    """One record's node row; ValueError says what is wrong with it."""
+    node, parent, name, start, end = (c.strip() for c in cells[:5])
+    pct = cells[5]
+    attributes = ({k: record[i] for i, k in attr_columns if record[i] != ""}
+                  if attr_columns else {})
+    # the common case (plain cells, ISO dates, no percentage) without per-field checks
+    if (node and not pct.strip() and len(node) <= KEY_MAX and len(parent) <= KEY_MAX
+            and len(name) <= NAME_MAX):
+        try:
+            valid_from = (dates.get(start) or _iso(dates, start)) if start else EARLIEST
+            valid_to = (dates.get(end) or _iso(dates, end)) if end else None
+            return NodeRow(node, parent or None, valid_from, valid_to, name or None,
+                           attributes, line)
+        except ValueError:
+            pass
+    # something is off: the careful path says exactly what
+    fields = (node, parent, name, start, end, pct.strip())
+    return _row(dict(zip(_CSV_FIELDS, fields, strict=True)), attributes, line)
 
 
 def _iso(seen: dict[str, date], text: str) -> date:
