@@ -295,6 +295,7 @@ def _load_jsonschema(
         raise InvalidDocument("a JSON Schema must be an object or a boolean", source=source)
     dialect = dialect_of(document, default)
     declared = document.get("$schema") if isinstance(document, dict) else None
+    # default=None asks "is $schema known?"; the stub only allows a validator class
     validator = js_validators.validator_for(document, default=None)  # type: ignore[arg-type]
     if validator is None:
         if declared is not None and not (

@@ -54,6 +54,8 @@ def guarded(*, write: bool) -> Callable[[F], F]:
             hooks().authorize(write)
             return view(*args, **kwargs)
 
+        # flask-smorest reads the view's _apidoc attribute; functools.wraps keeps the
+        # signature, which mypy cannot see through the untyped wrapper
         wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 

@@ -30,6 +30,7 @@ def bootstrap_command(major: bool) -> None:
     outcomes = bootstrap(
         hub_session(),
         registry_context(cli_context()),
+        # the app itself, not the proxy (werkzeug's LocalProxy method is not in the stubs)
         current_app._get_current_object(),  # type: ignore[attr-defined]
         major=major,
     )

@@ -133,12 +133,14 @@ class DomainDefinition:
     display: str = "name"
     builtin: bool = False
 
+    _by_name: dict[str, Attribute] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {a.name: a for a in self.attributes})
 
     @property
     def by_name(self) -> dict[str, Attribute]:
-        return self._by_name  # type: ignore[attr-defined,no-any-return]
+        return self._by_name
 
     def attribute(self, name: str) -> Attribute | None:
         return self.by_name.get(name)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -88,7 +88,7 @@ def import_cmd(name: str, path: Path, domain: str | None, fmt: str | None, kind:
 @with_appcontext
 def export_cmd(name: str, number: int | None, as_of: object, fmt: str) -> None:
     """Write a published version of hierarchy NAME to standard output."""
-    at: date | None = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
+    at = as_of.date() if isinstance(as_of, datetime) else None
     try:
         meta, rows = queries.export(db.session, name, number, at)
     except MdmError as exc:

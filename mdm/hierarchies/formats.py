@@ -97,7 +97,8 @@ def _row(fields: dict[str, Any], attributes: dict[str, Any], line: int) -> NodeR
     attrs = dict(attributes)
     if pct is not None:
         attrs["ownership_pct"] = pct
-    return NodeRow(key=node, parent=parent, valid_from=values["valid_from"] or EARLIEST,  # type: ignore[arg-type]
+    assert isinstance(node, str)  # checked above: no problems means a node key
+    return NodeRow(key=node, parent=parent, valid_from=values["valid_from"] or EARLIEST,
                    valid_to=values["valid_to"], name=values["name"], attributes=attrs, line=line)
 
 

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
@@ -58,7 +58,7 @@ from mdm.hierarchies.resolve import resolve
 from mdm.hierarchies.storage import load_rows, walk_down
 
 INSERT_BATCH = 10_000
-NODES: Table = HierarchyNode.__table__  # type: ignore[assignment]
+NODES = cast(Table, HierarchyNode.__table__)  # a mapped class's __table__ is typed FromClause
 PUBLISHED_EVENT = "hierarchy_published"
 MAX_REPORTED = 50  # violations per rule in a refusal's error body
 
@@ -245,6 +245,7 @@ def _insert_rows(session: Session, version: HierarchyVersion, rows: list[NodeRow
     if dialect.name == "postgresql":
         # COPY streams the rows in one statement: several times faster than INSERTs
         driver = conn.connection.driver_connection
+        # only psycopg 3 (the PostgreSQL driver the hub uses) has cursor.copy
         with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
                 f"COPY {NODES.name} ({names}) FROM STDIN") as copy:
             for value in values:
@@ -254,6 +255,7 @@ def _insert_rows(session: Session, version: HierarchyVersion, rows: list[NodeRow
     sql = (f"INSERT INTO {NODES.name} ({names}) "
            f"VALUES ({', '.join('?' * len(NODE_COLUMNS))})")
     while batch := list(itertools.islice(values, INSERT_BATCH)):
+        # executemany: a list of row tuples, which the stub's parameter type does not name
         conn.exec_driver_sql(sql, batch)  # type: ignore[arg-type]
 
 

@@ -109,4 +109,4 @@ def retried_after_lock_cycles(work: F) -> F:
         return run_retrying(session, lambda: work(session, *args, **kwargs),
                             what=work.__name__, retry_on=is_lock_cycle)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # same signature as work: ParamSpec can't say

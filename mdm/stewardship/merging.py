@@ -193,7 +193,8 @@ def _settle_tasks_after_merge(session: Session, ctx: RequestContext, merged_ids:
     """Close pending tasks whose records are now all one golden record."""
     task_ids = set(session.scalars(
         select(ReviewTaskGolden.task_id).where(ReviewTaskGolden.golden_id.in_(merged_ids))))
-    task_ids.discard(skip)  # type: ignore[arg-type]
+    if skip is not None:
+        task_ids.discard(skip)
     if not task_ids:
         return
     for task in session.scalars(select(ReviewTask).where(

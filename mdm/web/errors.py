@@ -56,6 +56,7 @@ def _body(status: int, code: str, message: str, errors: Any = None, **extra: Any
 class MdmApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
+    # flask-smorest's own signature is untyped; ours narrows it to what Flask passes
     def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
         status = error.code or 500
         data = getattr(error, "data", None) or {}

@@ -46,6 +46,8 @@ def requires(*roles: str) -> Callable[[F], F]:
         # call what, and the access tests check the enforcement against that declaration.
         apidoc = dict(getattr(view, "_apidoc", {}))
         apidoc["manual_doc"] = {**apidoc.get("manual_doc", {}), "x-roles": list(roles)}
+        # flask-smorest reads the view's _apidoc attribute; functools.wraps keeps the
+        # signature, which mypy cannot see through the untyped wrapper
         wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
