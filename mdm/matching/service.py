@@ -42,6 +42,7 @@ from mdm.matching.records import PreparedRecord, Record
 from mdm.matching.settings import MatchSettings
 from mdm.records.models import MERGED, GoldenRecord, SourceRecord
 from mdm.sources.models import SourceSystem
+from mdm.stewardship.not_a_match import not_a_match_pairs
 
 # Bounds that keep the two read endpoints' answers in kilobytes whatever the data.
 MAX_EXPLAINED_PAIRS = 10  # live pairs scored by explain, the strongest first
@@ -282,8 +283,6 @@ def rematch(
     ``one_at_a_time`` applies it through stewardship's use cases instead, the reference
     the bulk path is tested against.
     """
-    from mdm.stewardship.service import not_a_match_pairs
-
     definition = registry.get(domain)
     settings = _matched(definition)
     report = RematchReport(domain, dry_run, settings_version=settings.version, trained=train)
