@@ -5,7 +5,8 @@ and the host's audit hook) and commit once. The compatibility verdicts come from
 engine in `contracts.compatibility`.
 
 The registry's use cases, one module per area (documents, settings, subjects, consumers,
-versions); this module is the one callers import."""
+lookup of versions, evaluation of candidates, changes to versions);
+this module is the one callers import."""
 
 from __future__ import annotations
 
@@ -28,6 +29,23 @@ from contracts.registry.documents import (
     contract_of,
     load_candidate,
     normalize_document,
+)
+from contracts.registry.evaluation import (
+    Evaluation,
+    check_candidate,
+    confluent_compatibility,
+    evaluate,
+)
+from contracts.registry.lookup import (
+    LATEST,
+    find_by_content,
+    get_by_schema_id,
+    get_version,
+    get_version_by_number,
+    latest_versions,
+    list_versions,
+    versions_of_schema,
+    versions_of_subject,
 )
 from contracts.registry.settings import (
     DEFAULT_MODE,
@@ -53,29 +71,16 @@ from contracts.registry.subjects import (
     update_subject,
 )
 from contracts.registry.versions import (
-    LATEST,
     ChangelogEntry,
-    Evaluation,
     Registration,
     changelog,
-    check_candidate,
-    confluent_compatibility,
     consumers_of_version,
     delete_subject,
     delete_version,
-    evaluate,
-    find_by_content,
-    get_by_schema_id,
-    get_version,
-    get_version_by_number,
-    latest_versions,
-    list_versions,
     register_version,
     resolve_schema,
     subject_is_soft_deleted,
     update_version,
-    versions_of_schema,
-    versions_of_subject,
 )
 
 __all__ = [
