@@ -25,7 +25,7 @@ from mdm.domains.validators import Finding
 from mdm.events.models import ChangeEvent
 from mdm.events.service import event_row
 from mdm.records import survivorship
-from mdm.records.history import snapshot_at_version, versions_of
+from mdm.records.history import repeats_dropped, snapshot_at_version, versions_of
 from mdm.records.models import (
     ACTIVE,
     MERGED,
@@ -142,6 +142,7 @@ class Pending:
                 event["payload"] = payload
         # Core inserts: plain executemany, without the ORM's per-row bookkeeping.
         if self.versions:
+            repeats_dropped(session, self.versions)  # after the befores compared them
             bulk_insert(session, GoldenVersion.__table__, self.versions)
         if self.events:
             bulk_insert(session, ChangeEvent.__table__, self.events)

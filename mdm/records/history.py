@@ -1,14 +1,20 @@
-"""Golden versions as the snapshots they stood for: what audit entries refer to instead
-of holding a copy (mdm.audit.models)."""
+"""Golden versions as the snapshots they stood for: what audit entries and change events
+refer to instead of holding a copy (mdm.audit.models, mdm.events.models).
+
+A version stores its attributes (provenance) only when they differ from the previous
+version's: NULL means "as the version before" (a record merged away keeps its values, so
+its last version repeats them). ``repeats_dropped`` writes that form; ``complete``,
+``versions_of`` and ``values_at`` read the values back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mdm.records.models import GoldenVersion
 
@@ -38,13 +44,84 @@ def snapshot_at_version(version: Any, domain: str) -> dict[str, Any] | None:
     }
 
 
+Values = tuple[Any, Any]  # (attributes, provenance)
+_REPEATED = ("attributes", "provenance")  # NULL in a version: as the version before
+
+
+def values_at(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Values]:
+    """The attributes and provenance of golden versions by (golden id, version), those a
+    version left to the versions before it filled in."""
+    wanted = sorted(set(keys))
+    out: dict[tuple[str, int], Values] = {}
+    gaps: dict[tuple[str, int], Values] = {}
+    pair = tuple_(GoldenVersion.golden_id, GoldenVersion.version)
+    cols = (GoldenVersion.golden_id, GoldenVersion.version, GoldenVersion.attributes,
+            GoldenVersion.provenance)
+    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+        for gid, version, attributes, provenance in session.execute(
+                select(*cols).where(pair.in_(chunk))):
+            target = gaps if attributes is None or provenance is None else out
+            target[(gid, version)] = (attributes, provenance)
+    if gaps:
+        # the versions before: walked back from each gap to the values it repeats
+        ids = sorted({gid for gid, _ in gaps})
+        earlier: dict[str, list[tuple[int, Any, Any]]] = {gid: [] for gid in ids}
+        for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            for gid, version, attributes, provenance in session.execute(
+                    select(*cols).where(GoldenVersion.golden_id.in_(part))
+                    .order_by(GoldenVersion.golden_id, GoldenVersion.version.desc())):
+                earlier[gid].append((version, attributes, provenance))
+        for (gid, version), (attributes, provenance) in gaps.items():
+            for v, a, p in earlier[gid]:
+                if v < version:
+                    attributes = a if attributes is None else attributes
+                    provenance = p if provenance is None else provenance
+                if attributes is not None and provenance is not None:
+                    break
+            out[(gid, version)] = (attributes, provenance)
+    return out
+
+
+def repeats_dropped(session: Session, versions: Sequence[dict[str, Any]]) -> None:
+    """Golden version rows about to be inserted (in version order per record) without the
+    attributes and provenance they repeat from the version before (set to None)."""
+    before = [(v["golden_id"], v["version"] - 1) for v in versions if v["version"] > 1]
+    queued = {(v["golden_id"], v["version"]) for v in versions}
+    known = values_at(session, [k for k in before if k not in queued])
+    for v in versions:
+        values = (v["attributes"], v["provenance"])
+        previous = known.get((v["golden_id"], v["version"] - 1))
+        known[(v["golden_id"], v["version"])] = values
+        if previous is not None:
+            for name, value, was in zip(_REPEATED, values, previous, strict=True):
+                if value == was:
+                    v[name] = None
+
+
+def complete(session: Session, versions: Sequence[GoldenVersion]) -> list[GoldenVersion]:
+    """``versions`` with the attributes and provenance they repeat filled in (loaded, not
+    changed: nothing is written)."""
+    gaps = [v for v in versions if v.attributes is None or v.provenance is None]
+    if gaps:
+        values = values_at(session, [(v.golden_id, v.version) for v in gaps])
+        for v in gaps:
+            for name, value in zip(_REPEATED, values[(v.golden_id, v.version)], strict=True):
+                set_committed_value(v, name, value)
+    return list(versions)
+
+
 def versions_of(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
     """Stored golden versions by (golden id, version): those asked for, one primary-key
-    lookup each."""
+    lookup each, their attributes filled in (``snapshot_at_version`` reads them)."""
     wanted = sorted(set(keys))
     out: dict[tuple[str, int], Any] = {}
     key = tuple_(GoldenVersion.golden_id, GoldenVersion.version)
     for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
         for v in session.execute(select(*_SNAPSHOT_COLUMNS).where(key.in_(chunk))):
             out[(v.golden_id, v.version)] = v
+    gaps = [k for k, v in out.items() if v.attributes is None]
+    if gaps:
+        values = values_at(session, gaps)
+        for k in gaps:
+            out[k] = {**out[k]._mapping, "attributes": values[k][0]}
     return out

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import NotFound, ValidationFailed
+from mdm.records import history as history_store
 from mdm.records.golden import fold, snapshot
 from mdm.records.models import GoldenRecord, GoldenVersion, QualityIssue, SourceRecord
 from mdm.sources.models import SourceSystem
@@ -73,18 +74,18 @@ def version_as_of(session: Session, golden_id: str, at: datetime) -> GoldenVersi
     )
     if version is None:
         raise NotFound(f"Golden record '{golden_id}' did not exist at {at.isoformat()}")
-    return version
+    return history_store.complete(session, [version])[0]
 
 
 def history(session: Session, golden_id: str) -> list[GoldenVersion]:
     get_golden(session, golden_id)
-    return list(
+    return history_store.complete(session, list(
         session.scalars(
             select(GoldenVersion)
             .where(GoldenVersion.golden_id == golden_id)
             .order_by(GoldenVersion.version)
         )
-    )
+    ))
 
 
 def version_snapshot(v: GoldenVersion, domain: str) -> dict[str, Any]:
