@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -48,7 +49,12 @@ def _fallback(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def create_app(config: Config | None = None) -> Flask:
+def create_app(config: Config | None = None, *, http: bool = True) -> Flask:
+    """The hub's app. ``http=False`` is the command line's: the same configuration,
+    database, domains, matching and commands, but the HTTP side (blueprints, OpenAPI
+    document, error pages, metrics) is mounted only when a command asks for it
+    (``mount_http``, e.g. ``mdm contracts bootstrap`` registers the OpenAPI document).
+    Building the document and importing every view cost more than a small load itself."""
     cfg = config or Config.from_env()
     app = Flask(__name__)
     app.json = JSONProvider(app)
@@ -66,7 +72,26 @@ def create_app(config: Config | None = None) -> Flask:
     observability.configure_logging(cfg.log_level)
     db.init_app(app)
     app.extensions["mdm_domains"] = load_registry(cfg.domains_path)
+    from mdm.matching.linker import install as install_matching
 
+    install_matching(app)  # ingestion matches each new record (incremental matching)
+    if http:
+        mount_http(app)
+    else:
+        app.extensions[HTTP_MOUNT] = partial(mount_http, app)
+
+    from mdm.cli import register_commands
+
+    register_commands(app, rooms=http)  # the command line imports the others' when used
+    return app
+
+
+HTTP_MOUNT = "mdm_mount_http"  # a command-line app's way to mount its HTTP side on demand
+
+
+def mount_http(app: Flask) -> None:
+    """Blueprints, the OpenAPI document, error handlers and request hooks (once per app)."""
+    app.extensions.pop(HTTP_MOUNT, None)
     api = errors.MdmApi(app)
     errors.register_error_handlers(app)
     observability.init_app(app)
@@ -90,9 +115,6 @@ def create_app(config: Config | None = None) -> Flask:
                 matching_blp):
         api.register_blueprint(blp)
     app.register_blueprint(docs_bp)
-    from mdm.matching.linker import install as install_matching
-
-    install_matching(app)  # ingestion matches each new record (incremental matching)
     from mdm.contract_registry.wiring import init_app as init_contract_registry
 
     init_contract_registry(app, api)  # /contracts (native) and the Confluent-compatible API
@@ -103,8 +125,3 @@ def create_app(config: Config | None = None) -> Flask:
         if etag:
             response.headers["ETag"] = etag
         return response
-
-    from mdm.cli import register_commands
-
-    register_commands(app)
-    return app

@@ -6,6 +6,7 @@ Commands call the same service functions as the API; they hold no logic of their
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -20,13 +21,9 @@ from mdm import __version__, csvsafe
 from mdm.context import cli_context
 from mdm.db import db
 from mdm.errors import MdmError
-from mdm.hierarchies.cli import hierarchy_group
-from mdm.matching.cli import match_cmd
 from mdm.progress import ProgressReporter
-from mdm.publication.cli import scheduler, subscriptions_group, worker
 from mdm.records import formats, loading
 from mdm.sources import service as sources_service
-from mdm.stewardship.cli import survivorship_group
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -34,18 +31,34 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def register_commands(app: Flask) -> None:
-    app.cli.add_command(db_group)
-    app.cli.add_command(keys_group)
-    app.cli.add_command(sources_group)
-    app.cli.add_command(load)
-    app.cli.add_command(export_group)
-    app.cli.add_command(worker)
-    app.cli.add_command(scheduler)
-    app.cli.add_command(subscriptions_group)
-    app.cli.add_command(hierarchy_group)
-    app.cli.add_command(survivorship_group)
-    app.cli.add_command(match_cmd)
+# The other rooms' commands, by name: imported when one of them is run or listed, not on
+# every start of ``mdm`` (networkx, the contract registry's API, publication's channels:
+# together more than a small file's load).
+ROOM_COMMANDS = {
+    "worker": "mdm.publication.cli:worker",
+    "scheduler": "mdm.publication.cli:scheduler",
+    "subscriptions": "mdm.publication.cli:subscriptions_group",
+    "hierarchy": "mdm.hierarchies.cli:hierarchy_group",
+    "survivorship": "mdm.stewardship.cli:survivorship_group",
+    "match": "mdm.matching.cli:match_cmd",
+    "contracts": "mdm.contract_registry.cli:contracts_group",
+}
+
+
+def room_command(name: str) -> click.Command:
+    module, attribute = ROOM_COMMANDS[name].split(":")
+    command: click.Command = getattr(importlib.import_module(module), attribute)
+    return command
+
+
+def register_commands(app: Flask, *, rooms: bool = True) -> None:
+    """The hub's commands on ``app.cli``; ``rooms=False`` leaves the other rooms' commands
+    to ``HubGroup``, which imports one when it is used."""
+    for command in (db_group, keys_group, sources_group, load, export_group):
+        app.cli.add_command(command)
+    if rooms:
+        for name in ROOM_COMMANDS:
+            app.cli.add_command(room_command(name))
 
 
 # --- database -------------------------------------------------------------------------------
@@ -393,7 +406,8 @@ def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
 
 class HubGroup(FlaskGroup):
     """Flask's command group without Flask's own options (-e/-A/--debug) and commands
-    (run/shell/routes): the hub's app is fixed and served by gunicorn (scripts/serve)."""
+    (run/shell/routes): the hub's app is fixed and served by gunicorn (scripts/serve).
+    The other rooms' commands (``ROOM_COMMANDS``) are imported when used."""
 
     FLASK_OPTIONS = ("env_file", "app", "debug")
 
@@ -401,11 +415,22 @@ class HubGroup(FlaskGroup):
         super().__init__(add_default_commands=False, add_version_option=False, **kwargs)
         self.params = [p for p in self.params if p.name not in self.FLASK_OPTIONS]
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)  # loads the app, enters its context
+        if command is None and cmd_name in ROOM_COMMANDS:
+            command = room_command(cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *ROOM_COMMANDS})
+
 
 def main() -> None:
     from mdm.app import create_app
 
-    cli = HubGroup(create_app=lambda: create_app(), help="MDM Hub command line.")
+    # The command line serves no HTTP: its app mounts blueprints and the OpenAPI document
+    # only for a command that needs them (create_app's http=False).
+    cli = HubGroup(create_app=lambda: create_app(http=False), help="MDM Hub command line.")
     click.version_option(__version__, "--version", prog_name="mdm",
                          message="%(prog)s %(version)s")(cli)
     try:

@@ -33,6 +33,9 @@ class Outcome:
 
 def hub_openapi(app: Flask) -> dict[str, Any]:
     """The hub's OpenAPI document, as served at /openapi.json."""
+    mount = app.extensions.get("mdm_mount_http")
+    if mount is not None:  # the command line's app: its HTTP side is mounted on demand
+        mount()
     api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
     spec: dict[str, Any] = api.spec.to_dict()
     return spec

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 
 __all__ = ["ClusterOutcome", "Constraints", "cluster_edges"]
@@ -153,6 +152,10 @@ def _review_groups(
     """Edges left between clusters, grouped so a steward sees them together."""
     if all(cluster_of[lw[e]] == cluster_of[rw[e]] for e in edge_ids):
         return []
+    # Imported here, not with the module: every `mdm` command loads this module (through
+    # the ingestion linker) and networkx alone took a third of the command's start-up.
+    import networkx as nx
+
     graph = nx.Graph()
     for e in edge_ids:
         i, j = lw[e], rw[e]
