@@ -15,13 +15,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 import numpy as np
 
 from mdm.matching.candidates import BlockIndex, PairChunk, key_hashes
-from mdm.matching.clustering import Constraints, cluster_edges
+from mdm.matching.clustering import ClusterOutcome, Constraints, cluster_edges
 from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import (
     BatchResult,
@@ -153,64 +154,120 @@ def _match_batch(
 ) -> tuple[BatchResult, ModelParams]:
     report = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
-    cons = Constraints.of(constraints)
     t0 = time.perf_counter()
-
     # 1. normalise (stream, in parallel)
+    data = _normalise(records, settings, workers, chunk_size, report, on_prepared)
+    timings["normalise"] = time.perf_counter() - t0
+    # 2. block
+    t = time.perf_counter()
+    index = _block(settings, data)
+    timings["block"] = time.perf_counter() - t
+    # 3. train (when needed) and score, in workers forked now that rows exist
+    engine, params, edges, scored = _train_and_score(
+        settings, params, data, index, workers, report, timings)
+    # 4. cluster without chaining
+    t = time.perf_counter()
+    edges, outcome = _cluster(settings, engine, data, edges, Constraints.of(constraints))
+    timings["cluster"] = time.perf_counter() - t
+    report("cluster", len(outcome.clusters), len(outcome.clusters))
+
+    ids = data.ids
+    clusters = [[ids[i] for i in members] for members in outcome.clusters]
+    review = [
+        ReviewGroup([ids[i] for i in nodes],
+                    [(ids[i], ids[j], round(probability_from_weight(w), 6), why)
+                     for i, j, w, why in pairs])
+        for nodes, pairs in outcome.review
+    ]
+    decisions = _explain_edges(engine, data, edges, outcome) if explain else []
+    timings["total"] = time.perf_counter() - t0
+    stats: dict[str, Any] = {
+        "records": len(data.rows),
+        "pairs_scored": scored,
+        "edges_at_or_above_review": int(edges[0].size),
+        "auto_merge_clusters": sum(1 for c in clusters if len(c) > 1),
+        "review_groups": len(review),
+        "blocked_merges": len(outcome.blocked),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+    diff = dry_run_diff(current, clusters) if current is not None else None
+    result = BatchResult(clusters, review, decisions, stats, settings.version,
+                         params.version, diff)
+    return result, params
+
+
+@dataclass
+class _Prepared:
+    """The normalised records of a batch, by row number."""
+
+    ids: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    hash_parts: list[np.ndarray] = field(default_factory=list)  # rules x rows, per chunk
+
+
+Edges = tuple[np.ndarray, np.ndarray, np.ndarray]  # left rows, right rows, weights
+
+
+def _normalise(records: Iterable[Record], settings: MatchSettings, workers: int,
+               chunk_size: int, report: Progress,
+               on_prepared: Callable[[list[tuple[str, str, tuple[Any, ...]]]], None] | None
+               ) -> _Prepared:
     _STATE.clear()
     _STATE["settings"] = settings
-    ids: list[str] = []
-    sources: list[str] = []
-    rows: list[tuple[Any, ...]] = []
-    hash_parts: list[np.ndarray] = []
+    data = _Prepared()
     iterator = iter(records)
-    # The first chunk runs here: it loads phone/tax/country metadata once, before the
-    # fork, instead of once per worker.
     inputs = settings.schema.inputs
 
     def take(size: int) -> list[tuple[str, str, tuple[Any, ...]]]:
         return [(r.id, r.source_system, inputs(r.attrs)) for r in islice(iterator, size)]
 
+    # The first chunk runs here: it loads phone/tax/country metadata once, before the
+    # fork, instead of once per worker.
     first = take(min(chunk_size, 500))
     runner = _Runner(workers)
     try:
         jobs = itertools.chain([(first,)], iter(lambda: (take(chunk_size),), ([],)))
-        for prepared in itertools.chain(
+        for chunk_rows, chunk_hashes in itertools.chain(
             [_prepare_chunk(first)],
             runner.map(_prepare_chunk, itertools.islice(jobs, 1, None)),
         ):
-            chunk_rows, chunk_hashes = prepared
             for rid, src, row in chunk_rows:
-                ids.append(rid)
-                sources.append(src)
-                rows.append(row)
-            hash_parts.append(chunk_hashes)
+                data.ids.append(rid)
+                data.sources.append(src)
+                data.rows.append(row)
+            data.hash_parts.append(chunk_hashes)
             if on_prepared is not None:
                 on_prepared(chunk_rows)
-            report("normalise", len(rows), None)
+            report("normalise", len(data.rows), None)
     finally:
         runner.close()
-    n = len(rows)
-    timings["normalise"] = time.perf_counter() - t0
+    return data
 
-    # 2. block
-    t = time.perf_counter()
-    index = BlockIndex(
-        rows, sources, settings.blocking, link_type=settings.link_type,
+
+def _block(settings: MatchSettings, data: _Prepared) -> BlockIndex:
+    hashes = (np.concatenate(data.hash_parts, axis=1) if data.hash_parts
+              else np.zeros((len(settings.blocking), 0), dtype=np.int64))
+    data.hash_parts = []  # the index holds them now
+    return BlockIndex(
+        data.rows, data.sources, settings.blocking, link_type=settings.link_type,
         max_block_size=settings.max_block_size, window=settings.window,
         sort_position=(settings.schema.positions[settings.window_sort]
                        if settings.window_sort else None),
-        hashes=(np.concatenate(hash_parts, axis=1) if hash_parts
-                else np.zeros((len(settings.blocking), 0), dtype=np.int64)),
+        hashes=hashes,
     )
-    del hash_parts
-    timings["block"] = time.perf_counter() - t
 
-    # 3. train (when needed) and score, in workers forked now that rows exist
-    _STATE["rows"] = rows
+
+def _train_and_score(settings: MatchSettings, params: ModelParams | None, data: _Prepared,
+                     index: BlockIndex, workers: int, report: Progress,
+                     timings: dict[str, float]
+                     ) -> tuple[MatchEngine, ModelParams, Edges, int]:
+    """Train (without ``params``) and score every candidate pair in forked workers; the
+    edges at or above the review weight and the number of pairs scored."""
+    _STATE["rows"] = data.rows
     # One (records x features) object array: a chunk's pair rows are then two fancy
     # indexing operations, and every comparison reads a column.
-    _STATE["table"] = row_table(rows)
+    _STATE["table"] = row_table(data.rows)
     gc.freeze()
     runner = _Runner(workers)
     try:
@@ -222,11 +279,11 @@ def _match_batch(
                     total.update(part)
                 return total
 
-            params = estimate_params(settings, rows, sources, index=index,
+            params = estimate_params(settings, data.rows, data.sources, index=index,
                                      counter=counter, progress=report)
         else:
             # Term frequencies always come from the records being matched.
-            params = params.with_term_frequencies(term_frequencies(settings, rows, params))
+            params = params.with_term_frequencies(term_frequencies(settings, data.rows, params))
         timings["train"] = time.perf_counter() - t
         engine = MatchEngine(settings, params)
         _STATE["engine"] = engine
@@ -236,7 +293,7 @@ def _match_batch(
         runner = _Runner(workers)
 
         t = time.perf_counter()
-        parts_l, parts_r, parts_w = [], [], []
+        parts: tuple[list[np.ndarray], ...] = ([], [], [])
         scored = 0
 
         def jobs_from(chunks: Iterator[PairChunk]) -> Iterator[tuple[np.ndarray, ...]]:
@@ -246,22 +303,26 @@ def _match_batch(
                     scored += piece[0].size
                     yield piece
 
-        for kl, kr, kw in runner.map(_score_chunk, jobs_from(index.pairs())):
-            parts_l.append(kl)
-            parts_r.append(kr)
-            parts_w.append(kw)
+        for found in runner.map(_score_chunk, jobs_from(index.pairs())):
+            for part, array in zip(parts, found, strict=True):
+                part.append(array)
             report("score", scored, None)
         timings["score"] = time.perf_counter() - t
     finally:
         runner.close()
         _STATE.clear()
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    left, right, weight = (np.concatenate(part) if part else none
+                           for part, none in zip(parts, empty, strict=True))
+    return engine, params, (left, right, weight), scored
 
-    left = np.concatenate(parts_l) if parts_l else np.zeros(0, dtype=np.int64)
-    right = np.concatenate(parts_r) if parts_r else np.zeros(0, dtype=np.int64)
-    weight = np.concatenate(parts_w) if parts_w else np.zeros(0)
 
-    # 4. cluster without chaining
-    t = time.perf_counter()
+def _cluster(settings: MatchSettings, engine: MatchEngine, data: _Prepared, edges: Edges,
+             cons: Constraints) -> tuple[Edges, ClusterOutcome]:
+    """Cluster without chaining; not-a-match pairs are dropped first (they must not even
+    count as an edge), so the edges are returned too."""
+    ids, sources, rows = data.ids, data.sources, data.rows
+    left, right, weight = edges
     link_only = settings.link_type == "link_only"
 
     def conflict(i: int, j: int) -> str | None:
@@ -271,57 +332,39 @@ def _match_batch(
             return "same_source"
         return engine.conflict(rows[i], rows[j])
 
-    # A not-a-match pair must not even count as an edge.
     if cons.not_a_match and left.size:
         keep = np.array([not cons.forbids(ids[i], ids[j])
                          for i, j in zip(left.tolist(), right.tolist(), strict=True)],
                         dtype=bool)
         left, right, weight = left[keep], right[keep], weight[keep]
     outcome = cluster_edges(
-        n, left, right, weight, auto_weight=engine.auto_weight, conflict=conflict,
+        len(rows), left, right, weight, auto_weight=engine.auto_weight, conflict=conflict,
         # An auto edge has evidence >= auto_weight - prior; rule non-matches score -1000.
         edges_are_consistent=engine.conflict_evidence <= engine.auto_weight - engine.prior)
-    timings["cluster"] = time.perf_counter() - t
-    report("cluster", len(outcome.clusters), len(outcome.clusters))
+    return (left, right, weight), outcome
 
-    clusters = [[ids[i] for i in members] for members in outcome.clusters]
-    review = [
-        ReviewGroup([ids[i] for i in nodes],
-                    [(ids[i], ids[j], round(probability_from_weight(w), 6), why)
-                     for i, j, w, why in pairs])
-        for nodes, pairs in outcome.review
-    ]
+
+def _explain_edges(engine: MatchEngine, data: _Prepared, edges: Edges,
+                   outcome: ClusterOutcome) -> list[PairDecision]:
+    """A full ``PairDecision`` for every edge (memory-hungry on big domains)."""
+    ids, sources, rows = data.ids, data.sources, data.rows
+    cluster_index = {i: k for k, members in enumerate(outcome.clusters) for i in members}
     decisions: list[PairDecision] = []
-    if explain:
-        cluster_index = {i: k for k, members in enumerate(outcome.clusters) for i in members}
-        for i, j, w in zip(left.tolist(), right.tolist(), weight.tolist(), strict=True):
-            if (i, j) in outcome.blocked:
-                kind, why = PairOutcome.BLOCKED, outcome.blocked[(i, j)]
-            elif cluster_index[i] == cluster_index[j]:
-                kind, why = PairOutcome.AUTO_MERGE, None
-            else:
-                kind, why = engine.outcome(w), None
-                if kind is PairOutcome.AUTO_MERGE:
-                    kind, why = PairOutcome.REVIEW, "not_merged"
-            decisions.append(engine.explain(
-                PreparedRecord(ids[i], sources[i], rows[i]),
-                PreparedRecord(ids[j], sources[j], rows[j]),
-                outcome=kind, reason=why,
-            ))
-    timings["total"] = time.perf_counter() - t0
-    stats: dict[str, Any] = {
-        "records": n,
-        "pairs_scored": scored,
-        "edges_at_or_above_review": int(left.size),
-        "auto_merge_clusters": sum(1 for c in clusters if len(c) > 1),
-        "review_groups": len(review),
-        "blocked_merges": len(outcome.blocked),
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-    }
-    diff = dry_run_diff(current, clusters) if current is not None else None
-    result = BatchResult(clusters, review, decisions, stats, settings.version,
-                         params.version, diff)
-    return result, params
+    for i, j, w in zip(*(e.tolist() for e in edges), strict=True):
+        if (i, j) in outcome.blocked:
+            kind, why = PairOutcome.BLOCKED, outcome.blocked[(i, j)]
+        elif cluster_index[i] == cluster_index[j]:
+            kind, why = PairOutcome.AUTO_MERGE, None
+        else:
+            kind, why = engine.outcome(w), None
+            if kind is PairOutcome.AUTO_MERGE:
+                kind, why = PairOutcome.REVIEW, "not_merged"
+        decisions.append(engine.explain(
+            PreparedRecord(ids[i], sources[i], rows[i]),
+            PreparedRecord(ids[j], sources[j], rows[j]),
+            outcome=kind, reason=why,
+        ))
+    return decisions
 
 
 def dry_run_diff(current: Mapping[str, str], clusters: Sequence[Sequence[str]]) -> ClusteringDiff:
