@@ -55,7 +55,7 @@ from mdm.records.models import ACTIVE, MERGED, GoldenRecord, QualityIssue, Sourc
 from mdm.records.survivorship import SourceView
 from mdm.sources.models import SourceSystem
 from mdm.stewardship import service as stewardship
-from mdm.stewardship.approvals import KnownRequests
+from mdm.stewardship.approvals import KnownRequests, Unpublished
 from mdm.stewardship.models import (
     MERGE,
     OPEN,
@@ -260,7 +260,8 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
                progress: Progress | None = None) -> dict[str, Any]:
     """Apply ``plan`` one proposal at a time through stewardship's use cases."""
     engine = engine_for(plan.settings, plan.params)
-    split, held = _apply_splits_each(session, registry, plan, ctx, progress)
+    unpublished = Unpublished(session, plan.domain)
+    split, held = _apply_splits_each(session, registry, plan, ctx, progress, unpublished)
     merged, failed, refused = 0, [], []
     for n, proposal in enumerate(plan.diff.merges, start=1):
         where = record_goldens(session, proposal["records"])
@@ -290,7 +291,10 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
         session.add(MatchDecisionRecord(**_decision_row(plan, ctx, survivor, goldens,
                                                         explanation)))
         try:
-            stewardship.merge(session, registry, ctx, goldens, reason=plan.reason)
+            unpublished.lock(session)
+            unpublished.refresh(session)
+            stewardship.merge(session, registry, ctx, goldens, reason=plan.reason,
+                              unpublished=unpublished)
             merged += 1
         except MdmError as exc:
             session.rollback()
@@ -305,7 +309,7 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
             continue
         before = session.scalar(select(ReviewTask.id).where(
             ReviewTask.domain == plan.domain,
-            ReviewTask.open_key == stewardship._group_key(goldens)))
+            ReviewTask.open_key == stewardship.group_key(goldens)))
         stewardship.open_review_task(
             session, ctx, domain=plan.domain, golden_ids=goldens,
             source_record_ids=[index.record_id(r) for r in group.record_ids],
@@ -319,8 +323,8 @@ def apply_each(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
 
 
 def _apply_splits_each(session: Session, registry: DomainRegistry, plan: Plan,
-                       ctx: RequestContext,
-                       progress: Progress | None) -> tuple[int, list[dict[str, Any]]]:
+                       ctx: RequestContext, progress: Progress | None,
+                       unpublished: Unpublished) -> tuple[int, list[dict[str, Any]]]:
     splits = plan.diff.splits
     now = stewardship.survivors(session, [proposal["cluster"] for proposal in splits])
     by_person = merged_by_person(session, sorted(set(now.values())))
@@ -333,8 +337,13 @@ def _apply_splits_each(session: Session, registry: DomainRegistry, plan: Plan,
             continue
         for part in parts[1:]:
             try:
-                stewardship.unmerge(session, registry, ctx, golden_id, reason=plan.reason,
-                                    source_record_ids=part, remember=False)
+                unpublished.lock(session)
+                unpublished.refresh(session)
+                outcome = stewardship.unmerge(session, registry, ctx, golden_id,
+                                              reason=plan.reason, source_record_ids=part,
+                                              remember=False, unpublished=unpublished)
+                assert outcome.created is not None
+                unpublished.add([outcome.created.id])
             except MdmError as exc:
                 session.rollback()
                 held.append(_held(golden_id, parts, exc.message))
@@ -395,12 +404,13 @@ def apply_plan(session: Session, registry: DomainRegistry, plan: Plan, ctx: Requ
     """Apply ``plan`` in bulk; the same rows ``apply_each`` writes, one transaction per chunk."""
     definition = registry.get(plan.domain)
     engine = engine_for(plan.settings, plan.params)
-    split, held = _apply_splits(session, definition, plan, ctx, chunk, progress)
+    unpublished = Unpublished(session, plan.domain)
+    split, held = _apply_splits(session, definition, plan, ctx, chunk, progress, unpublished)
     merged, failed, refused = 0, [], []
     merges = plan.diff.merges
     for start in range(0, len(merges), chunk):
         done, errors, refusals = _merge_chunk(session, definition, plan, ctx, engine,
-                                              merges[start : start + chunk])
+                                              merges[start : start + chunk], unpublished)
         merged += done
         failed.extend(errors)
         refused.extend(refusals)
@@ -474,7 +484,7 @@ def _not_a_match(session: Session, domain: str, keys: list[str]) -> dict[str, li
 
 def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
                  ctx: RequestContext, engine: MatchEngine,
-                 proposals: list[dict[str, Any]]
+                 proposals: list[dict[str, Any]], unpublished: Unpublished
                  ) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
     batch = _Batch()
     into: dict[str, str] = {}  # merged in this chunk: victim -> survivor
@@ -485,6 +495,8 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
         return gid
 
     lock_domain(session, plan.domain)
+    unpublished.lock(session)
+    unpublished.refresh(session)
     where = record_goldens(session, (r for p in proposals for r in p["records"]))
     start = stewardship.survivors(session, set(where.values()))
     involved = set(start.values())
@@ -500,10 +512,11 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
     for t in tasks:
         for g in t.golden_ids:
             tasks_of[g].append(t)
-    prepared = _prepared(session, plan.settings,
-                         {k for p in proposals for k in _proposal_keys(p)})
-    union = _prepared(session, plan.settings, (index.record_key(s) for m in members.values()
-                                               for s, active in m if active))
+    # one read for both: the proposals' records (explanations) and the active members of
+    # the golden records involved (the union check), mostly the same records
+    prepared = _prepared(session, plan.settings, {
+        *(k for p in proposals for k in _proposal_keys(p)),
+        *(index.record_key(s) for m in members.values() for s, active in m if active)})
 
     merged, failed, refused = 0, [], []
     for proposal in proposals:
@@ -516,14 +529,15 @@ def _merge_chunk(session: Session, definition: DomainDefinition, plan: Plan,
         if problem:
             failed.append({"golden_ids": goldens, "error": problem})
             continue
-        problem = _union_problem(engine, goldens, members, union)
+        problem = _union_problem(engine, goldens, members, prepared)
         if problem:
             refused.append(_refused(goldens, proposal, problem))
             continue
         explanation = merge_explanation(engine, proposal, plan.current, prepared)
         batch.decisions.append(_decision_row(plan, ctx, survivor.id, goldens, explanation))
         victims = sorted((g for g in records if g.id != survivor.id), key=lambda g: g.id)
-        _merge(session, batch, definition, plan, ctx, survivor, victims, members, views, known)
+        _merge(session, batch, definition, plan, ctx, survivor, victims, members, views, known,
+               new_requests=survivor.id not in unpublished)
         for v in victims:
             into[v.id] = survivor.id
         _settle_tasks(batch, ctx, goldens, tasks_of, task_now, resolve,
@@ -560,7 +574,8 @@ def _merge_problem(records: list[GoldenRecord], goldens: list[str],
 def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: Plan,
            ctx: RequestContext, survivor: GoldenRecord, victims: list[GoldenRecord],
            members: dict[str, list[tuple[int, bool]]],
-           views: dict[str, list[SourceView]], known: KnownRequests) -> None:
+           views: dict[str, list[SourceView]], known: KnownRequests,
+           new_requests: bool) -> None:
     """Stewardship's merge, in memory: the same versions, events, audit and lineage."""
     now = utcnow()
     op_id = new_id()
@@ -580,7 +595,7 @@ def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: 
     batch.superseded.setdefault(survivor.id, []).extend(victim_ids)
     gold.refresh(session, batch.pending, ctx, definition, survivor, views[survivor.id],
                  action="golden.merge", reason=plan.reason, extra=extra, force=True,
-                 event_type="merged", known=known)
+                 event_type="merged", known=known, new_requests=new_requests)
     op = _Operation(
         id=op_id, domain=plan.domain, kind=MERGE, survivor_id=survivor.id,
         other_ids=victim_ids, source_record_ids=moved, undoes=None, review_task_id=None,
@@ -722,14 +737,14 @@ def _supersede_requests(session: Session, survivors: dict[str, list[str]]) -> No
             ChangeRequest.golden_id.in_(part), ChangeRequest.status == PENDING)))
     for survivor, vs in survivors.items():
         if holding.intersection(vs):
-            stewardship._supersede_requests(session, vs, f"merged into {survivor}")
+            stewardship.supersede_requests(session, vs, f"merged into {survivor}")
 
 
 # --- splits in bulk -----------------------------------------------------------------------------
 
 def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
-                  ctx: RequestContext, chunk: int,
-                  progress: Progress | None) -> tuple[int, list[dict[str, Any]]]:
+                  ctx: RequestContext, chunk: int, progress: Progress | None,
+                  unpublished: Unpublished) -> tuple[int, list[dict[str, Any]]]:
     """Unmerge the parts a re-match puts apart; hold those a person had merged."""
     splits = plan.diff.splits
     now = stewardship.survivors(session, [proposal["cluster"] for proposal in splits])
@@ -739,6 +754,8 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
         proposals = splits[start : start + chunk]
         batch = _Batch()
         lock_domain(session, plan.domain)
+        unpublished.lock(session)
+        unpublished.refresh(session)
         targets = sorted({now[p["cluster"]] for p in proposals} - set(by_person))
         _load_goldens(session, batch, targets)
         known = KnownRequests(session, targets)
@@ -752,7 +769,7 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
                 continue
             for part in parts[1:]:
                 problem = _unmerge(session, batch, definition, plan, ctx, golden_id, part,
-                                   attached, views, known)
+                                   attached, views, known, unpublished)
                 if problem:
                     held.append(_held(golden_id, parts, problem))
                     break
@@ -769,7 +786,8 @@ def _apply_splits(session: Session, definition: DomainDefinition, plan: Plan,
 def _unmerge(session: Session, batch: _Batch, definition: DomainDefinition, plan: Plan,
              ctx: RequestContext, golden_id: str, part: list[int],
              attached: dict[str, dict[int, bool]],
-             views: dict[str, list[SourceView]], known: KnownRequests) -> str | None:
+             views: dict[str, list[SourceView]], known: KnownRequests,
+             unpublished: Unpublished) -> str | None:
     """Stewardship's unmerge (``remember=False``) in memory; its refusal message, or None."""
     golden = batch.goldens[golden_id]
     if golden.status == MERGED:
@@ -814,7 +832,8 @@ def _unmerge(session: Session, batch: _Batch, definition: DomainDefinition, plan
                         at=now)
     gold.refresh(session, batch.pending, ctx, definition, golden, views[golden_id],
                  action="golden.unmerge", reason=plan.reason, extra=extra, force=True,
-                 event_type="unmerged", known=known)
+                 event_type="unmerged", known=known, new_requests=golden.id not in unpublished)
+    unpublished.add([created.id])
     op = _Operation(
         id=op_id, domain=golden.domain, kind=UNMERGE, survivor_id=golden.id,
         other_ids=[created.id], source_record_ids=wanted, undoes=None, review_task_id=None,
@@ -847,7 +866,7 @@ def _open_review_tasks(session: Session, plan: Plan, ctx: RequestContext, chunk:
                 goldens, record_ids, score, explanation = found
                 before = session.scalar(select(ReviewTask.id).where(
                     ReviewTask.domain == plan.domain,
-                    ReviewTask.open_key == stewardship._group_key(goldens)))
+                    ReviewTask.open_key == stewardship.group_key(goldens)))
                 stewardship.open_review_task(session, ctx, domain=plan.domain,
                                              golden_ids=goldens, source_record_ids=record_ids,
                                              score=score, explanation=explanation)
@@ -885,7 +904,7 @@ def _open_chunk(session: Session, plan: Plan, ctx: RequestContext,
     now = stewardship.survivors(session, set(where.values()))
     wanted = [args for g in groups
               if (args := _task_args(session, plan, g, where, now)) is not None]
-    keys = {stewardship._group_key(args[0]) for args in wanted}
+    keys = {stewardship.group_key(args[0]) for args in wanted}
     existing: set[str] = set()
     for part in index.chunks(sorted(keys), 500):
         existing.update(k for k in session.scalars(select(ReviewTask.open_key).where(
@@ -902,7 +921,7 @@ def _open_chunk(session: Session, plan: Plan, ctx: RequestContext,
     links: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     for goldens, record_ids, score, explanation in wanted:
-        key = stewardship._group_key(goldens)
+        key = stewardship.group_key(goldens)
         if key in existing:
             continue
         existing.add(key)

@@ -318,6 +318,7 @@ def refresh(
     event_type: str | None = None,
     approved: dict[str, Any] | None = None,
     known: KnownRequests | None = None,
+    new_requests: bool = True,
 ) -> bool:
     """Recompute ``golden`` from ``sources``; version it if anything changed (or ``force``).
 
@@ -325,13 +326,15 @@ def refresh(
     requests (four eyes) unless ``approved`` carries that very value. ``event_type`` names
     the change event (default: updated, retired or reactivated as the status moves).
     ``known``: the change requests of many golden records read at once (bulk callers).
+    ``new_requests`` False: a change no request holds yet passes (a batch merge of a
+    golden record no downstream system holds: ``approvals.Unpublished``).
     """
     values, provenance, qstatus, status = _target(
         definition,
         golden,
         sources,
         lambda v, p: hold_risky_changes(
-            session, pending, ctx, definition, golden, v, p, approved, known
+            session, pending, ctx, definition, golden, v, p, approved, known, new_requests
         ),
     )
     if not force and (

@@ -14,6 +14,15 @@ rules change). Values are compared in their canonical form (``mdm.identifiers``)
 the values a brand-new golden record starts with (onboarding is the source system's
 control).
 
+Batch merges (``mdm match``, applied in bulk or one at a time) ask four eyes only of a
+golden record some downstream system may hold: one whose creation the change feed has
+handed out (its "created" change event has a position: publication, ``GET /events`` and
+export runs read sequenced events only). For a golden record not handed out yet (a first
+load followed by ``mdm match``, a golden record a split of the same run created) such a
+merge opens no change request: survivorship's value, already in the hub as a source
+record's value, passes. Steward decisions still hold there too: a value a pending request
+holds stays held, a rejected value stays rejected (``Unpublished``).
+
 While a value is held its provenance names the change request that holds it (rule
 ``held_by_change_request``), not a source record: the source that supplied the value may
 no longer carry it. The request says whether it awaits a decision or was rejected (a
@@ -28,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +46,8 @@ from mdm.audit.service import audit_row
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
 from mdm.domains.definitions import DomainDefinition
+from mdm.events.models import ChangeEvent
+from mdm.events.service import lock_sequencer
 from mdm.records.models import MERGED, GoldenRecord
 from mdm.stewardship.models import (
     FROM_SURVIVORSHIP,
@@ -155,6 +166,51 @@ class KnownRequests:
         return golden_id in self.golden_ids
 
 
+class Unpublished:
+    """The golden records of a domain that no downstream system holds yet, for one batch
+    merge run: those whose "created" change event has no position (the change feed has
+    not handed them out), and those the run itself creates (``add``).
+
+    Read once per run (one pass over the unsequenced events, an index range); ``refresh``
+    then drops those sequenced meanwhile, reading only the events sequenced since. Call it
+    in the transaction that merges, after ``lock``: on PostgreSQL that holds the
+    sequencer until the commit, so the answer stays true until the merge is visible (on
+    SQLite the caller's write lock already does). A golden record without a "created"
+    event counts as handed out.
+    """
+
+    def __init__(self, session: Session, domain: str) -> None:
+        CE = ChangeEvent
+        self.since = session.scalar(select(func.max(CE.position))) or 0
+        self.ids: set[str] = set(session.scalars(select(CE.golden_id).where(
+            CE.position.is_(None), CE.domain == domain, CE.type == "created")))
+
+    def add(self, golden_ids: Iterable[str]) -> None:
+        self.ids.update(golden_ids)
+
+    def lock(self, session: Session) -> None:
+        """Hold the sequencer until the caller's transaction ends (when it matters)."""
+        if self.ids:
+            lock_sequencer(session)
+
+    def refresh(self, session: Session) -> None:
+        if not self.ids:
+            return
+        CE = ChangeEvent
+        for position, golden_id, kind in session.execute(
+            select(CE.position, CE.golden_id, CE.type).where(CE.position > self.since)
+        ):
+            self.since = max(self.since, position or 0)
+            if kind == "created":
+                self.ids.discard(golden_id)
+
+    def __contains__(self, golden_id: object) -> bool:
+        return golden_id in self.ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 def plan_holds(
     session: Session,
     definition: DomainDefinition,
@@ -238,18 +294,30 @@ def hold_risky_changes(
     provenance: dict[str, Any],
     approved: dict[str, Any] | None = None,
     known: KnownRequests | None = None,
+    new_requests: bool = True,
 ) -> bool:
     """Keep the current value of every unapproved risky change, opening a change request
-    for each new one; True when any was held. ``values``/``provenance`` are edited."""
+    for each new one; True when any was held. ``values``/``provenance`` are edited.
+
+    ``new_requests`` False (a batch merge's golden record no one holds yet, see
+    ``Unpublished``): a change no request holds passes instead (a pending request for
+    another value is superseded by it); pending and rejected requests still hold.
+    """
     known = known if known is not None and known.covers(golden.id) else None
     holds = plan_holds(session, definition, golden, values, provenance, approved, known)
+    held = []
     for hold in holds:
         if hold.request_id is None:
+            if not new_requests:
+                if hold.stale_request_id is not None:
+                    _supersede(session, hold.stale_request_id, known)
+                continue
             hold.request_id = _propose(session, sink, ctx, golden, hold, known)
         elif hold.stale_request_id is not None:
             _supersede(session, hold.stale_request_id, known)
-    keep_current(values, provenance, holds)
-    return bool(holds)
+        held.append(hold)
+    keep_current(values, provenance, held)
+    return bool(held)
 
 
 def _propose(
