@@ -33,6 +33,7 @@ from mdm.matching.apply import (
     pair_dict,
 )
 from mdm.matching.batch import dry_run_diff, match_batch
+from mdm.matching.decisions import BatchResult, ClusteringDiff
 from mdm.matching.domains import settings_block, settings_for, settings_origin
 from mdm.matching.engine import MatchEngine
 from mdm.matching.incremental import engine_for
@@ -269,19 +270,15 @@ def rematch(
 ) -> RematchReport:
     """Match a whole domain again and compare with today's golden records.
 
-    ``train`` estimates new parameters (stored unless ``dry_run``); otherwise the stored
-    ones (or the defaults) are used, exactly as incremental matching uses them. Applying
-    splits first, then merges the golden records that then hold each proposed cluster's
-    records as stewardship's merge would (actor "matching"), refusing (``applied["refused"]``)
-    a merge whose records would break a hard rule (the engine's conflict: different valid
-    tax ids, different countries), and opens one review task per undecided group. A
-    proposed split is applied as stewardship's
-    unmerge (the largest part keeps the golden id, every other part gets a new one) unless
-    a person merged records into that golden record: undoing a steward's ruling needs a
-    steward, so such splits are only reported (``applied["splits_held"]``). ``dry_run``
-    changes nothing. The plan is applied in bulk (``mdm.matching.apply``);
-    ``one_at_a_time`` applies it through stewardship's use cases instead, the reference
-    the bulk path is tested against.
+    ``train`` estimates new parameters (stored unless ``dry_run``, which changes nothing);
+    otherwise the stored ones (or the defaults) are used, as incremental matching uses them.
+    Applying: splits first (as stewardship's unmerge; the largest part keeps the golden id),
+    except where a person merged records into that golden record (``splits_held``: undoing
+    a steward's ruling needs a steward); then merges (as stewardship's merge, actor
+    "matching"), refusing one that would break a hard rule (different valid tax ids or
+    countries); then one review task per undecided group. Applied in bulk
+    (``mdm.matching.apply``); ``one_at_a_time`` goes through stewardship's use cases, the
+    reference the bulk path is tested against.
     """
     definition = registry.get(domain)
     settings = _matched(definition)
@@ -292,6 +289,44 @@ def rematch(
 
     current: dict[str, str] = {}
     streamed = _Streamed()
+    result, params, indexed_meanwhile = _batch(session, domain, settings, params, current,
+                                               streamed, report, dry_run=dry_run,
+                                               workers=workers, progress=progress)
+    diff = dry_run_diff(current, result.clusters)
+    _describe(report, result, diff, params, len(current))
+    if dry_run:
+        session.rollback()
+        return report
+
+    if train:
+        store_params(session, ctx, domain, settings, params, len(current))
+    session.commit()
+    plan = Plan(domain, settings, params, diff, result.review, current)
+    # The index first: it holds no golden ids, and explanations read its feature rows.
+    started = time.monotonic()
+    reindexed = indexed_meanwhile + ensure_index(session, domain, settings, progress=progress,
+                                                 known=streamed)
+    streamed.features.clear()
+    report.seconds["index"] = time.monotonic() - started
+    started = time.monotonic()
+    actor = matching_context(ctx.request_id)
+    if one_at_a_time:
+        report.applied = apply_each(session, registry, plan, actor, progress)
+    else:
+        report.applied = apply_plan(session, registry, plan, actor, progress=progress)
+    report.applied["decisions"] = report.applied["merged"]
+    report.applied["reindexed"] = reindexed
+    report.seconds["apply"] = time.monotonic() - started
+    return report
+
+
+def _batch(session: Session, domain: str, settings: MatchSettings, params: ModelParams | None,
+           current: dict[str, str], streamed: _Streamed, report: RematchReport, *,
+           dry_run: bool, workers: int, progress: Progress | None
+           ) -> tuple[BatchResult, ModelParams, int]:
+    """Run the batch engine over the domain's stored records (``current`` and ``streamed``
+    fill as they stream), indexing them in the background unless ``dry_run``; also the
+    number of records indexed meanwhile."""
     started = time.monotonic()
     constraints = _constraints(session, domain, not_a_match_pairs(session, domain))
     background = None if dry_run else _BackgroundIndex(session, domain, settings, streamed)
@@ -303,11 +338,16 @@ def rematch(
             on_prepared=None if dry_run else streamed.keep)
     finally:
         indexed_meanwhile = background.join() if background else 0
-    diff = dry_run_diff(current, result.clusters)
     report.seconds["match"] = time.monotonic() - started
     if background is not None and background.thread is not None:
         report.seconds["index during match"] = background.seconds
-    report.records = len(current)
+    return result, params, indexed_meanwhile
+
+
+def _describe(report: RematchReport, result: BatchResult, diff: ClusteringDiff,
+              params: ModelParams, records: int) -> None:
+    """What the batch found and proposes, in source record ids, on the report."""
+    report.records = records
     report.params_version = params.version
     report.stats = result.stats
     report.unchanged = diff.unchanged
@@ -318,30 +358,6 @@ def rematch(
     report.splits = [{"golden_id": s["cluster"],
                       "into": [[index.record_id(r) for r in part] for part in s["into"]]}
                      for s in diff.splits]
-    if dry_run:
-        session.rollback()
-        return report
-
-    if train:
-        store_params(session, ctx, domain, settings, params, len(current))
-    session.commit()
-    plan = Plan(domain, settings, params, diff, result.review, current)
-    actor = matching_context(ctx.request_id)
-    # The index first: it holds no golden ids, and explanations read its feature rows.
-    started = time.monotonic()
-    reindexed = indexed_meanwhile + ensure_index(session, domain, settings, progress=progress,
-                                                 known=streamed)
-    streamed.features.clear()
-    report.seconds["index"] = time.monotonic() - started
-    started = time.monotonic()
-    if one_at_a_time:
-        report.applied = apply_each(session, registry, plan, actor, progress)
-    else:
-        report.applied = apply_plan(session, registry, plan, actor, progress=progress)
-    report.applied["decisions"] = report.applied["merged"]
-    report.applied["reindexed"] = reindexed
-    report.seconds["apply"] = time.monotonic() - started
-    return report
 
 
 @dataclass
