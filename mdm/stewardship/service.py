@@ -66,7 +66,3 @@ __all__ = [
     "reject_change_request", "revoke_not_a_match", "source_record_ids_for",
     "supersede_requests", "survivors", "unmerge", "unpin",
 ]
-
-# Names matching's apply used before the split (kept until apply calls the public ones).
-_group_key = group_key
-_supersede_requests = supersede_requests
