@@ -60,12 +60,23 @@ def key_hash(domain: str, key: str) -> int:
 
 def key_cap(settings: MatchSettings, key: str, cap: int = CANDIDATES_PER_KEY) -> int:
     """Records to read for ``key``: ``cap``, or fewer when its rule bounds its blocks (a
-    broad typo-tolerant key would otherwise bring ``cap`` mostly unrelated records)."""
-    owner = max((rule for rule in settings.blocking if key.startswith(f"{rule.name}:")),
-                key=lambda rule: len(rule.name), default=None)
-    if owner is None or owner.max_block_size is None:
-        return cap
-    return min(cap, owner.max_block_size)
+    broad typo-tolerant key would otherwise bring ``cap`` mostly unrelated records).
+
+    The key's rule is the longest rule name followed by ":" that the key starts with."""
+    bounds = _BOUNDS.get(settings.version)
+    if bounds is None:
+        bounds = _BOUNDS[settings.version] = {r.name: r.max_block_size for r in settings.blocking}
+    bound = None
+    at = key.find(":")
+    while at >= 0:  # each ":" ends a candidate rule name; the last one found is the longest
+        name = key[:at]
+        if name in bounds:
+            bound = bounds[name]
+        at = key.find(":", at + 1)
+    return cap if bound is None else min(cap, bound)
+
+
+_BOUNDS: dict[str, dict[str, int | None]] = {}  # settings version -> rule name -> block bound
 
 
 @dataclass
@@ -203,15 +214,9 @@ def candidates(session: Session, domain: str, settings: MatchSettings,
     wanted = sorted({sr_id for ids in hits.values() for sr_id in ids})
     heads: dict[int, tuple[str, str, str]] = {}
     stored: dict[int, tuple[str, str, list[Any]]] = {}
-    SR, P = SourceRecord, MatchPrepared
     for chunk in chunks(wanted, _CHUNK):
         for sr_id, golden_id, code, digest, version, stored_digest, features in (
-            session.execute(
-                select(SR.id, SR.golden_id, SourceSystem.code, SR.content_hash,
-                       P.settings_version, P.content_hash, P.features)
-                .join(SourceSystem, SourceSystem.id == SR.source_system_id)
-                .outerjoin(P, P.source_record_id == SR.id)
-                .where(SR.id.in_(chunk), SR.active.is_(True)))
+            session.execute(_CANDIDATE_ROWS, {"ids": chunk}).all()
         ):
             heads[sr_id] = (golden_id, code, digest)
             if features is not None:
@@ -224,6 +229,24 @@ def candidates(session: Session, domain: str, settings: MatchSettings,
     return found, _members(session, domain, settings, heads, stored)
 
 
+def _member_rows() -> Any:
+    """Active source records with golden id, system code, content hash and their stored
+    feature row (if any); ``.where`` picks which."""
+    SR, P = SourceRecord, MatchPrepared
+    return (select(SR.id, SR.golden_id, SourceSystem.code, SR.content_hash,
+                   P.settings_version, P.content_hash, P.features)
+            .join(SourceSystem, SourceSystem.id == SR.source_system_id)
+            .outerjoin(P, P.source_record_id == SR.id)
+            .where(SR.active.is_(True)))
+
+
+# Built once, the ids an expanding parameter: composing ``in_`` over 500 literals per
+# chunk cost more than running the statement.
+_CANDIDATE_ROWS = _member_rows().where(SourceRecord.id.in_(bindparam("ids", expanding=True)))
+_GOLDEN_MEMBER_ROWS = _member_rows().where(
+    SourceRecord.golden_id.in_(bindparam("goldens", expanding=True)))
+
+
 def _hits(session: Session, caps: Mapping[int, int]) -> Iterator[tuple[int, int]]:
     """(key hash, source record id) for up to each key's cap records, newest first.
 
@@ -233,13 +256,16 @@ def _hits(session: Session, caps: Mapping[int, int]) -> Iterator[tuple[int, int]
     keys = list(caps)
     if not keys:
         return
+    # Each statement's rows fetched at once (.all()): a bulk load reads tens of thousands
+    # of hits, and fetching them one by one cost more than the statement.
     if session.get_bind().dialect.name == "postgresql":
-        yield from session.execute(_PG_HITS, {"keys": keys, "caps": [caps[h] for h in keys]})
+        yield from session.execute(
+            _PG_HITS, {"keys": keys, "caps": [caps[h] for h in keys]}).all()
         return
     for chunk in chunks(keys, _KEYS_PER_QUERY):
         params: dict[str, Any] = {f"k{i}": h for i, h in enumerate(chunk)}
         params.update({f"c{i}": caps[h] for i, h in enumerate(chunk)})
-        yield from session.execute(_lookup_statement(len(chunk)), params)
+        yield from session.execute(_lookup_statement(len(chunk)), params).all()
 
 
 _PG_HITS = text(
@@ -256,17 +282,12 @@ def members(session: Session, domain: str, settings: MatchSettings,
     statement per chunk of golden records: what a merge into one of them is checked
     against (no record may join a golden record holding a record it conflicts with).
     Stale rows are recomputed and written back (``_members``), in the caller's transaction."""
-    SR, P = SourceRecord, MatchPrepared
     heads: dict[int, tuple[str, str, str]] = {}
     stored: dict[int, tuple[str, str, list[Any]]] = {}
     for chunk in chunks(sorted(set(golden_ids)), _CHUNK):
         for sr_id, golden_id, code, digest, version, stored_digest, features in session.execute(
-            select(SR.id, SR.golden_id, SourceSystem.code, SR.content_hash,
-                   P.settings_version, P.content_hash, P.features)
-            .join(SourceSystem, SourceSystem.id == SR.source_system_id)
-            .outerjoin(P, P.source_record_id == SR.id)
-            .where(SR.golden_id.in_(chunk), SR.active.is_(True))
-        ):
+            _GOLDEN_MEMBER_ROWS, {"goldens": chunk}
+        ).all():
             heads[sr_id] = (golden_id, code, digest)
             if features is not None:
                 stored[sr_id] = (version, stored_digest, features)

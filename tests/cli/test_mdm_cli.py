@@ -129,3 +129,40 @@ def test_db_upgrade_on_a_fresh_sqlite_file(tmp_path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert db_file.exists()
+
+
+
+LIGHT_APP = """
+import json
+from mdm.app import create_app
+from mdm.contract_registry.bootstrap import hub_openapi
+app = create_app(http=False)
+before = sorted(r.rule for r in app.url_map.iter_rules())
+spec = hub_openapi(app)
+after = sorted(r.rule for r in app.url_map.iter_rules())
+print(json.dumps({"before": before, "after": after, "spec": spec}))
+"""
+
+
+def test_the_command_line_app_mounts_its_http_side_on_demand(mdm, app, database_url) -> None:
+    """The command line's app (http=False) registers no views until a command needs the
+    OpenAPI document (mdm contracts bootstrap); the document it then builds is the served
+    one. Every command, the other rooms' too (imported when used), is still listed and runs."""
+    from mdm.cli import ROOM_COMMANDS
+    from mdm.contract_registry.bootstrap import hub_openapi
+
+    env = {**os.environ, "MDM_DATABASE_URL": database_url, "MDM_LOG_LEVEL": "WARNING",
+           "MDM_DOMAINS_PATH": str(Path(__file__).parents[1] / "data" / "domains"),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", LIGHT_APP], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    light = json.loads(proc.stdout)
+    assert light["before"] == ["/static/<path:filename>"]
+    assert "/openapi.json" in light["after"]
+    assert light["spec"] == json.loads(json.dumps(hub_openapi(app)))
+
+    listed = mdm("--help").stdout
+    for name in [*ROOM_COMMANDS, "load", "db", "sources", "keys", "export"]:
+        assert f"\n  {name} " in listed
+    assert "hierarchy" in mdm("hierarchy", "--help").stdout
+    assert "bootstrap" in mdm("contracts", "--help").stdout
