@@ -8,6 +8,7 @@ Splink's ``comparison_library``. Comparisons serialise to ``{"type": ..., ...}``
 
 from __future__ import annotations
 
+import itertools
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ __all__ = [
     "TokenSetAtThresholds",
     "comparison_from_dict",
     "row_table",
+    "words_added",
     "words_conflict",
 ]
 
@@ -322,7 +324,13 @@ class TokenSetAtThresholds(_ThresholdComparison):
     make two names close. Words are paired when equal, within a typo of each other, an
     abbreviation of the other ("Trasp." / "Trasporti", "Maskinfab." / "Maskinfabrik") or
     an initial ("J." / "Javier"); a name that only adds words to the other (a dropped
-    word, or a sibling) is left to the fuzzy levels.
+    word, or a sibling) is left to the fuzzy levels, unless ``adds_words=True``.
+
+    With ``adds_words=True`` (and ``words_agree``) such a pair gets a level of its own,
+    "adds_words", between the fuzzy levels and "else": "Xiarlux" / "Xiarlux Handel",
+    "Dennear Techniek" / "Dennear Techniek Nordic". A group names its companies so
+    (brand, then trade or region), so this is weaker evidence than a typo, and the
+    settings can require an identifier before such a pair auto-merges.
     """
 
     type_name = "TokenSetAtThresholds"
@@ -335,12 +343,19 @@ class TokenSetAtThresholds(_ThresholdComparison):
         subset: bool = False,
         numbers_agree: bool = False,
         words_agree: bool = False,
+        adds_words: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(feature, sorted(thresholds, reverse=True), name=name)
+        if adds_words and not words_agree:
+            raise ValueError(f"{self.name}: adds_words needs words_agree")
         self.subset = subset
         self.numbers_agree = numbers_agree
         self.words_agree = words_agree
+        self.adds_words = adds_words
+        # Level indexes: the "adds_words" level (when on) and "else".
+        self._adds = len(self.thresholds) + 1
+        self._else = len(self.thresholds) + (2 if adds_words else 1)
 
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"thresholds": self.thresholds, "subset": self.subset}
@@ -348,6 +363,8 @@ class TokenSetAtThresholds(_ThresholdComparison):
             out["numbers_agree"] = True
         if self.words_agree:
             out["words_agree"] = True
+        if self.adds_words:
+            out["adds_words"] = True
         return out
 
     def _words_or_numbers_differ(self, x: str, y: str) -> bool:
@@ -359,7 +376,8 @@ class TokenSetAtThresholds(_ThresholdComparison):
 
     @property
     def labels(self) -> list[str]:
-        return ["exact", *(f"token_set>={t}" for t in self.thresholds), "else"]
+        adds = ["adds_words"] if self.adds_words else []
+        return ["exact", *(f"token_set>={t}" for t in self.thresholds), *adds, "else"]
 
     def level(self, a: Row, b: Row) -> int:
         x, y = a[self._i], b[self._i]
@@ -368,7 +386,26 @@ class TokenSetAtThresholds(_ThresholdComparison):
         if x == y:
             return 0
         if self._words_or_numbers_differ(x, y):
-            return len(self.thresholds) + 1
+            return self._else
+        level = self._similarity_level(x, y)
+        if self.words_agree and (level != self._else or _share_a_word(x, y)):
+            return self._word_level(x, y, level)
+        return level
+
+    def _word_level(self, x: str, y: str, level: int) -> int:
+        """The similarity ``level`` corrected by how the words pair: one name only adding
+        words gets "adds_words" (when on); names whose every word pairs ("tazen bud" /
+        "tazen budownictwo") get at least the lowest fuzzy level, however short an
+        abbreviation made one of them. ``level_array`` asks this only of pairs at a
+        fuzzy level or sharing a word, so both paths must too."""
+        difference = _word_difference(x, y)
+        if difference == _ADDED and self.adds_words:
+            return self._adds
+        if difference == _SAME and level == self._else:
+            return len(self.thresholds)
+        return level
+
+    def _similarity_level(self, x: str, y: str) -> int:
         if self.subset:
             sim = fuzz.token_set_ratio(x, y) / 100.0
         else:
@@ -379,7 +416,7 @@ class TokenSetAtThresholds(_ThresholdComparison):
         for k, t in enumerate(self.thresholds):
             if sim >= t:
                 return k + 1
-        return len(self.thresholds) + 1
+        return self._else
 
     def level_array(self, a: Rows, b: Rows) -> np.ndarray:
         thresholds = np.array(self.thresholds)
@@ -406,15 +443,34 @@ class TokenSetAtThresholds(_ThresholdComparison):
         xs, ys, null, equal = self._columns(a, b)
         out = _fuzzy_levels(xs, ys, null, equal, similarity,
                             lambda sim: (sim[:, None] < thresholds).sum(axis=1))
-        if self.numbers_agree or self.words_agree:
-            fuzzy = np.flatnonzero((out > 0) & (out <= len(self.thresholds)))
-            if fuzzy.size:
-                differ = np.fromiter(
-                    (self._words_or_numbers_differ(x, y)
-                     for x, y in zip(xs[fuzzy].tolist(), ys[fuzzy].tolist(), strict=True)),
-                    dtype=bool, count=fuzzy.size)
-                out[fuzzy[differ]] = len(self.thresholds) + 1
+        if not (self.numbers_agree or self.words_agree):
+            return out
+        fuzzy_else = len(self.thresholds) + 1
+        fuzzy = np.flatnonzero((out > 0) & (out < fuzzy_else))
+        if self.words_agree:
+            # Pairs below every threshold: only those sharing a word can pair all their
+            # words or only add words (a cheap test that keeps the word pairing off the
+            # many unrelated pairs of a batch).
+            low = np.flatnonzero(out == fuzzy_else)
+            if low.size:
+                low = low[np.fromiter(
+                    (_share_a_word(x, y)
+                     for x, y in zip(xs[low].tolist(), ys[low].tolist(), strict=True)),
+                    dtype=bool, count=low.size)]
+            fuzzy = np.concatenate([fuzzy, low])
+        out[out == fuzzy_else] = self._else
+        if fuzzy.size:
+            levels = out[fuzzy].tolist()
+            pairs = zip(xs[fuzzy].tolist(), ys[fuzzy].tolist(), levels, strict=True)
+            out[fuzzy] = np.fromiter(
+                (self._else if self._words_or_numbers_differ(x, y)
+                 else self._word_level(x, y, level) if self.words_agree else level
+                 for x, y, level in pairs), dtype=np.int8, count=fuzzy.size)
         return out
+
+
+def _share_a_word(x: str, y: str) -> bool:
+    return not set(x.split()).isdisjoint(y.split())
 
 
 # Two words are one when two typos apart (one in a word of three letters), within this
@@ -471,7 +527,6 @@ def _abbreviates(short: str, long_: str) -> bool:
                for cut in (short[:k] + short[k + 1:] for k in range(len(short))))
 
 
-@lru_cache(maxsize=262144)
 def words_conflict(x: str, y: str) -> bool:
     """Whether each of two normalised names has a word the other lacks.
 
@@ -481,25 +536,58 @@ def words_conflict(x: str, y: str) -> bool:
     True only when both sides keep an unpaired word: "acme holding" / "acme services"
     conflict, "acme" / "acme services" do not.
     """
+    return _word_difference(x, y) == _CONFLICT
+
+
+def words_added(x: str, y: str) -> bool:
+    """Whether one name only adds words to the other ("acme" / "acme services",
+    "dennear techniek" / "dennear techniek nordic"): every word of one pairs with a word
+    of the other (as in ``words_conflict``), which keeps a word of more than one letter
+    unpaired. Words merely run together ("acme ind" / "acmeind") add nothing."""
+    return _word_difference(x, y) == _ADDED
+
+
+def _run_together(shorter: list[str], longer: list[str]) -> bool:
+    """Whether a word of ``shorter`` is two adjacent words of ``longer`` written as one,
+    the second perhaps abbreviated ("lukaszind" / "lukasz industries")."""
+    return any(len(v) > len(u1) and v.startswith(u1) and _words_pair(v[len(u1):], u2)
+               for v in shorter for u1, u2 in itertools.pairwise(longer))
+
+
+# How two names' words differ: every word pairs; one name adds words; each has a word
+# the other lacks; one is the other's acronym (no conflict, but too loose to count as
+# every word pairing: "md" is the acronym of many names).
+_SAME, _ADDED, _CONFLICT, _ACRONYM = 0, 1, 2, 3
+
+
+@lru_cache(maxsize=262144)
+def _word_difference(x: str, y: str) -> int:
     xs, ys = x.split(), y.split()
     for one, other in ((xs, ys), (ys, xs)):  # an acronym: "nnb" / "norvikri nabytek baltic"
         if len(one) == 1 and len(other) > 1 and one[0] == "".join(w[0] for w in other):
-            return False
+            return _ACRONYM
     # Words both names have pair at once; the rest must find a partner among the rest.
     common = set(xs) & set(ys)
     rest_x = [w for w in xs if w not in common]
     rest_y = [v for v in ys if v not in common]
     # A one-letter word (an initial, a stray "k" for "&") is never the unpaired one.
-    if not any(len(w) > 1 and not any(_words_pair(w, v) for v in rest_y) for w in rest_x):
-        return False
-    if not any(len(v) > 1 and not any(_words_pair(v, w) for w in rest_x) for v in rest_y):
-        return False
+    unpaired_x = any(len(w) > 1 and not any(_words_pair(w, v) for v in rest_y)
+                     for w in rest_x)
+    unpaired_y = any(len(v) > 1 and not any(_words_pair(v, w) for w in rest_x)
+                     for v in rest_y)
+    if not (unpaired_x or unpaired_y):
+        return _SAME
+    joined_x, joined_y = sorted((_unspaced(x), _unspaced(y)), key=len)
+    if not (unpaired_x and unpaired_y):
+        longer, shorter = (xs, ys) if unpaired_x else (ys, xs)
+        return _SAME if joined_x == joined_y or _run_together(shorter, longer) else _ADDED
     # Words run together or split elsewhere ("acmeind" / "acme ind", "stones vcs" /
     # "stone services"): one name after all.
-    joined_x, joined_y = sorted((_unspaced(x), _unspaced(y)), key=len)
     if joined_x[0] == joined_y[0] and _in_order(joined_x, joined_y):
-        return False
-    return len(xs) == len(ys) or _joined_ratio(x, y) < _JOINED_SIMILARITY * 100
+        return _SAME
+    if len(xs) == len(ys) or _joined_ratio(x, y) < _JOINED_SIMILARITY * 100:
+        return _CONFLICT
+    return _SAME
 
 
 _DIGITS = re.compile(r"\d+")

@@ -43,6 +43,10 @@ def _is(*tests: tuple[str, str]) -> list[dict[str, str]]:
 # the exact level per value.
 _PARTY_PRIORS: dict[str, tuple[list[float], list[float]]] = {
     "name": (_p(0.55, 0.2, 0.1, 0.07, 0.08), _p(2e-5, 1e-4, 1e-3, 1e-2, 0.98888)),
+    # The same with the "adds_words" level before "else" ("Acme" / "Acme Services":
+    # a dropped word, or a sister company of one group).
+    "name_adds_words": (_p(0.55, 0.2, 0.1, 0.07, 0.04, 0.04),
+                        _p(2e-5, 1e-4, 1e-3, 1e-2, 3e-3, 0.98588)),
     "legal_form": (_p(0.9, 0.1), _p(0.3, 0.7)),
     "tax_id": (_p(0.6, 0.15, 0.05, 0.02, 0.18), _p(1e-6, 1e-5, 1e-4, 0.6, 0.399889)),
     "street": (_p(0.6, 0.2, 0.1, 0.1), _p(2e-3, 3e-3, 2e-2, 0.975)),
@@ -84,8 +88,9 @@ def _priors(comparisons: list[dict[str, Any]],
             term_frequency: frozenset[str] = _TERM_FREQUENCY) -> list[dict[str, Any]]:
     for c in comparisons:
         name = c.get("name", c["feature"])
-        if name in priors:
-            c["m"], c["u"] = priors[name]
+        levels = f"{name}_adds_words" if c.get("adds_words") else name
+        if levels in priors:
+            c["m"], c["u"] = priors[levels]
         if name in term_frequency:
             c["term_frequency_adjustments"] = True
     return comparisons
@@ -144,7 +149,7 @@ def _party(version: str) -> dict[str, Any]:
         ],
         "comparisons": _priors([
             {"type": "TokenSetAtThresholds", "feature": "name",
-             "thresholds": [0.92, 0.85, 0.7], "words_agree": True},
+             "thresholds": [0.92, 0.85, 0.7], "words_agree": True, "adds_words": True},
             {"type": "ExactMatch", "feature": "name.legal_form", "name": "legal_form"},
             {"type": "IdentifierComparison", "feature": "tax_id"},
             {"type": "TokenSetAtThresholds", "feature": "street", "thresholds": [0.9, 0.7],
@@ -199,7 +204,10 @@ def _party(version: str) -> dict[str, Any]:
         # m is learned on blocks of identifiers, where nearly every pair is one entity.
         # A name block is full of group companies (same brand and website, other
         # address) that EM would otherwise take for a second kind of "match".
-        "training": {"em_blocking": ["tax_id", "phone", "iban"]},
+        "training": {"em_blocking": ["tax_id", "phone", "iban"],
+                     # A fresh hub trains itself once it holds 1,000 records (and at
+                     # every doubling up to 25,000): priors cannot know this hub's data.
+                     "auto_train_from": 1000},
         # A block of 100 already means 4,950 pairs; bigger ones (a common first word
         # in one country) are compared along a window over the sorted names instead.
         "max_block_size": 100,

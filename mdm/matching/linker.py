@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from mdm.context import RequestContext
 from mdm.db import utcnow
 from mdm.domains.definitions import DomainDefinition
-from mdm.matching import index
+from mdm.matching import autotrain, index
 from mdm.matching.clustering import Constraints
 from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import Action, MatchDecision, PairOutcome
@@ -161,6 +161,7 @@ class MatchingLinker:
         """
         settings, domain = self.settings, definition.name
         params, _ = index.current_params(session, domain, settings)
+        params = autotrain.maybe_train(session, ctx, domain, settings, params, len(pending))
         self.params = params
         engine = engine_for(settings, params)
         prepared = [settings.prepare(Record(f"{_NEW}{p.index}", p.source_system, p.attributes))

@@ -57,6 +57,11 @@ class TrainingSettings:
     # level to probability zero.
     prior_strength: float = 1.0
     seed: int = 42
+    # Ingestion trains the parameters itself once the domain holds this many records,
+    # and again each time it has doubled, up to ``auto_train_until`` records
+    # (``mdm.matching.autotrain``); None = only ``mdm match`` trains.
+    auto_train_from: int | None = None
+    auto_train_until: int = 25_000
 
 
 @dataclass

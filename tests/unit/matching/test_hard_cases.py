@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from mdm.matching import ModelParams, match_batch
-from mdm.matching.comparisons import words_conflict
+from mdm.matching.comparisons import words_added, words_conflict
 from mdm.matching.normalize import CompanyName, normalize_company_name, normalize_country
 
 from .factories import supplier, supplier_settings
@@ -57,6 +57,17 @@ APART = {
     "same name, different legal forms": (
         dict(name="Loky Consulenze S.p.A.", **SAME_BUILDING),
         dict(name="Loky Consulenze S.r.l.", **SAME_BUILDING)),
+    # The building, switchboard and website agree, the names only by the brand: with no
+    # identifier in common, the group company is not taken for the parent.
+    "sister whose name adds a word, one building": (
+        dict(name="Loky S.r.l.", **SAME_BUILDING),
+        dict(name="Loky Impianti S.r.l.", **SAME_BUILDING)),
+    "sister whose name adds a region, one building": (
+        dict(name="Dennear Techniek B.V.", street="Industriestraat 14C", postal_code="8337 NX",
+             city="Amsterdam", country="NL", website="dennear-group.com"),
+        dict(name="Dennear Techniek Nordic B.V.", street="Industriestraat 14 c",
+             postal_code="8337NX", city="Amsterdam", country="NL",
+             website="https://dennear-group.com/")),
 }
 
 TOGETHER = {
@@ -76,6 +87,18 @@ TOGETHER = {
 # Near names with agreeing address and contact: trained parameters merge them, the
 # untrained defaults may ask a steward first (a close name is not a near-identical one).
 TOGETHER_TRAINED = {
+    # Every word pairs (an abbreviation), however short it makes the name.
+    "an abbreviated trade word": (
+        dict(name="Tazen Bud.", street="ulica Mickiewicza 168", postal_code="93-668",
+             city="Wrocław", country="PL", phone="+48 55 200 8198"),
+        dict(name="Tazen Budownictwo Spółka z o.o.", street="ULICA MICKIEWICZA 168",
+             postal_code="93668", city="Wroclaw", country="Polska", phone="552008198")),
+    # A dropped word is no obstacle when an identifier agrees.
+    "a dropped word and the same bank account": (
+        dict(name="Xiarlux A/S", street="Birkegade 95", postal_code="9906", city="Odense",
+             country="DK", iban="DK50 0040 0440 1162 43"),
+        dict(name="Xiarlux Handel A/S", street="Birkegd. 95", postal_code="9906",
+             city="Odense", country="Danmark", iban="DK5000400440116243")),
     "words run together and a spelt-out legal form": (
         dict(name="Lukasz Ind Sp. z o.o.", street="ul. Długa 12", postal_code="00-238",
              city="Warszawa", country="Polska", email="ap@lukasz.pl"),
@@ -142,6 +165,30 @@ def test_names_that_each_keep_their_own_word_conflict(x, y):
 ])
 def test_one_name_written_two_ways_does_not_conflict(x, y):
     assert not words_conflict(x, y) and not words_conflict(y, x)
+
+
+@pytest.mark.parametrize(("x", "y", "added"), [
+    ("xiarlux", "xiarlux handel", True),
+    ("dennear techniek", "dennear techniek nordic", True),
+    ("tamar", "tamar holding", True),
+    ("j ruzicka obchod", "ruzicka obchod", False),  # an initial adds nothing
+    ("lukaszind", "lukasz industries", False),       # run together
+    ("acme ind", "acmeind", False),
+    ("nnb", "norvikri nabytek baltic", False),       # acronym
+    ("acme holding", "acme services", False),        # each keeps a word: a conflict
+    ("tazen bud", "tazen budownictwo", False),       # every word pairs
+])
+def test_a_name_that_only_adds_words(x, y, added):
+    assert words_added(x, y) is added and words_added(y, x) is added
+
+
+def test_names_whose_every_word_pairs_are_at_least_at_the_lowest_fuzzy_level():
+    name = supplier_settings().comparisons[0]
+    name.bind({"name": 0})
+    lowest = name.labels.index("token_set>=0.7")
+    assert name.level(("tazen bud",), ("tazen budownictwo",)) == lowest
+    assert name.labels[name.level(("loky",), ("loky impianti",))] == "adds_words"
+    assert name.labels[name.level(("loky alimentari",), ("loky impianti",))] == "else"
 
 
 @pytest.mark.parametrize(("raw", "code"), [

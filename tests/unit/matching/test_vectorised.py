@@ -23,7 +23,8 @@ from mdm.matching.training import count_patterns
 
 from .factories import acme_family, strangers, supplier, supplier_params, supplier_settings
 
-WORDS = ["acme", "acne", "logistik", "logistics", "gmbh", "nordwind", "nordwnd", "", "a b"]
+WORDS = ["acme", "acne", "logistik", "logistics", "gmbh", "nordwind", "nordwnd", "", "a b",
+         "log", "holding"]
 
 
 def _values(rng: random.Random) -> str | None:
@@ -39,6 +40,8 @@ def _values(rng: random.Random) -> str | None:
     LevenshteinAtThresholds("v", [1], damerau=True),
     TokenSetAtThresholds("v", [0.92, 0.85, 0.7]),
     TokenSetAtThresholds("v", [0.9], subset=True),
+    TokenSetAtThresholds("v", [0.92, 0.85, 0.7], words_agree=True),
+    TokenSetAtThresholds("v", [0.92, 0.85, 0.7], words_agree=True, adds_words=True),
     IdentifierComparison("v"),
     NumericDistanceAtThresholds("v"),  # no vectorised form: the fallback loop
     DateDistanceAtThresholds("v"),
