@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from mdm.audit.service import audit_row
 from mdm.context import RequestContext
 from mdm.db import bulk_insert, new_id, sqlite_write_lock, utcnow
+from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.domains.validators import Finding
 from mdm.records import golden as gold
@@ -40,6 +42,7 @@ from mdm.records.models import (
 from mdm.records.survivorship import SourceView
 from mdm.redaction import redact_each
 from mdm.sources import service as sources
+from mdm.stewardship.approvals import KnownRequests
 from mdm.web.observability import RECORDS_INGESTED
 
 CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "rejected"
@@ -194,6 +197,37 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+@dataclass
+class _Accepted:
+    """A record that passed parsing, with its quality findings."""
+
+    pos: int  # its place in the request
+    sid: str
+    values: dict[str, Any]
+    active: bool
+    findings: list[Finding]
+
+
+@dataclass
+class _New:
+    """A new source record on its way in: its linking request and its row."""
+
+    pos: int
+    values: dict[str, Any]
+    findings: list[Finding]
+    pending: PendingRecord
+
+
+@dataclass
+class _Changed:
+    """An existing source record this request updates, deactivates or reactivates."""
+
+    pos: int
+    record: SourceRecord
+    before: dict[str, Any]
+    findings: list[Finding]
+
+
 def _ingest_once(
     session: Session,
     registry: DomainRegistry,
@@ -205,16 +239,58 @@ def _ingest_once(
     from_text: bool = False,
     defer_matching: bool = False,
 ) -> list[IngestResult]:
+    """One attempt of ``ingest``: parse, read and lock what exists, link the new records,
+    write everything, recompute the golden records touched, commit."""
     definition = registry.get(domain)
     system = sources.get_by_code(session, system_code)
     now = utcnow()
-    results: list[IngestResult] = [IngestResult(None, REJECTED, line=i.line) for i in items]
-    accepted: list[tuple[int, str, dict[str, Any], bool, list[Finding]]] = []
-    seen: set[str] = set()
+    results, accepted = _parse(definition, items, from_text)
 
+    sqlite_write_lock(session)  # PostgreSQL: key locks and run_retrying instead
+    existing = _existing(session, domain, system.id, [a.sid for a in accepted])
+    digests = lock_changing_records(
+        session, existing, [(a.pos, a.sid, a.values, a.active, a.findings) for a in accepted]
+    )
+    new, changed = _sort_out(accepted, existing, digests, results, system.code, now)
+
+    pending = gold.Pending()
+    linker = NewGoldenLinker() if defer_matching else linker_for(definition)
+    pendings = [n.pending for n in new]
+    decisions = linker.link(session, definition, pendings, ctx) if new else []
+    new_golden_of, touched = _place_new(
+        session, definition, pending, ctx, system, new, decisions, results, now
+    )
+    new_ids = _insert_new(session, definition, system, new, new_golden_of, now)
+    _write_quality_and_audit(
+        session, pending, ctx, domain, system.code, new, new_golden_of, new_ids, changed,
+        results, now,
+    )
+    touched.update(c.record.golden_id for c in changed)
+    if touched:
+        _recompute(session, pending, ctx, definition, touched)
+
+    pending.write(session)
+    if new:
+        linker.after_link(session, definition, pendings, decisions, new_golden_of, new_ids, ctx)
+    session.commit()
+    for status, count in Counter(res.status for res in results).items():
+        RECORDS_INGESTED.labels(domain, status).inc(count)
+    return results
+
+
+def _parse(
+    definition: DomainDefinition, items: list[IngestItem], from_text: bool
+) -> tuple[list[IngestResult], list[_Accepted]]:
+    """One result per item (rejected until written) and the items that parsed, each with
+    its quality findings (stored and flagged, never a rejection)."""
+    results = [IngestResult(None, REJECTED, line=i.line) for i in items]
+    accepted: list[_Accepted] = []
+    seen: set[str] = set()
+    parse, findings_of = definition.parse_attributes, definition.quality_findings
     for pos, item in enumerate(items):
         sid, sid_error = _source_id(item.source_id)
-        values, errors = definition.parse_attributes(
+        active = bool(item.active)
+        values, errors = parse(
             item.attributes if item.active else (item.attributes or {}),
             from_text=from_text,
             partial=not item.active,
@@ -230,71 +306,94 @@ def _ingest_once(
             continue
         assert sid is not None
         seen.add(sid)
-        findings = definition.quality_findings(values) if item.active else []
-        accepted.append((pos, sid, values, bool(item.active), findings))
+        accepted.append(_Accepted(pos, sid, values, active, findings_of(values) if active else []))
+    return results, accepted
 
-    sqlite_write_lock(session)  # PostgreSQL: key locks and run_retrying instead
+
+def _existing(
+    session: Session, domain: str, system_id: int, source_ids: list[str]
+) -> dict[str, SourceRecord]:
+    """The stored records of these source ids (source id -> record)."""
     existing: dict[str, SourceRecord] = {}
-    ids = [a[1] for a in accepted]
-    for i in range(0, len(ids), 500):
+    for i in range(0, len(source_ids), 500):
         for row in session.scalars(
             select(SourceRecord).where(
                 SourceRecord.domain == domain,
-                SourceRecord.source_system_id == system.id,
-                SourceRecord.source_id.in_(ids[i : i + 500]),
+                SourceRecord.source_system_id == system_id,
+                SourceRecord.source_id.in_(source_ids[i : i + 500]),
             )
         ):
             existing[row.source_id] = row
-    digests = lock_changing_records(session, existing, accepted)
+    return existing
 
-    pending_new: list[PendingRecord] = []
-    new_meta: list[tuple[int, dict[str, Any], list[Finding]]] = []
-    changed: list[tuple[int, SourceRecord, dict[str, Any] | None, list[Finding]]] = []
-    for pos, sid, values, active, findings in accepted:
-        res = results[pos]
-        res.quality = _finding_dicts(findings)
-        sr = existing.get(sid)
+
+def _sort_out(
+    accepted: list[_Accepted],
+    existing: dict[str, SourceRecord],
+    digests: dict[str, str],
+    results: list[IngestResult],
+    system_code: str,
+    now: datetime,
+) -> tuple[list[_New], list[_Changed]]:
+    """New records (to link) and changed existing ones (updated in place on their ORM
+    objects); the results of unchanged records and of deactivations of unknown ids."""
+    new: list[_New] = []
+    changed: list[_Changed] = []
+    for a in accepted:
+        res = results[a.pos]
+        res.quality = _finding_dicts(a.findings)
+        sr = existing.get(a.sid)
         if sr is None:
-            if not active:
+            if not a.active:
                 res.status = REJECTED
                 res.errors = {"source_id": ["No such record to deactivate."]}
                 continue
-            pending_new.append(PendingRecord(len(pending_new), system.code, sid, values))
-            new_meta.append((pos, values, findings))
+            new.append(_New(a.pos, a.values, a.findings,
+                            PendingRecord(len(new), system_code, a.sid, a.values)))
             continue
-        digest = digests[sid] if active else content_hash(sr.attributes, active)
+        digest = digests[a.sid] if a.active else content_hash(sr.attributes, a.active)
         res.golden_id = sr.golden_id
         if digest == sr.content_hash:
             res.status = UNCHANGED
             continue
         before = {"attributes": sr.attributes, "active": sr.active, "golden_id": sr.golden_id}
-        if active:
+        findings = a.findings
+        if a.active:
             res.status = REACTIVATED if not sr.active else UPDATED
-            sr.attributes = values
+            sr.attributes = a.values
         else:
             res.status = DEACTIVATED
             findings = []
             res.quality = []
-        sr.active = active
+        sr.active = a.active
         sr.content_hash = digest
         sr.version += 1
         sr.updated_at = now
         sr.quality_status = gold.quality_status(f.severity for f in findings)
-        changed.append((pos, sr, before, findings))
+        changed.append(_Changed(a.pos, sr, before, findings))
+    return new, changed
 
-    pending = gold.Pending()
-    touched: set[str] = set()
 
-    # New records: ask the linker where each one goes.
-    linker = NewGoldenLinker() if defer_matching else linker_for(definition)
-    decisions = linker.link(session, definition, pending_new, ctx) if pending_new else []
+def _place_new(
+    session: Session,
+    definition: DomainDefinition,
+    pending: gold.Pending,
+    ctx: RequestContext,
+    system: Any,
+    new: list[_New],
+    decisions: list[LinkDecision],
+    results: list[IngestResult],
+    now: datetime,
+) -> tuple[list[str], set[str]]:
+    """The golden id of each new record (``new_golden_of``, in order) and the existing
+    golden records they join (``touched``). Golden records made only of new source records
+    are computed in memory and inserted in bulk, complete, with their history: before
+    their source records (foreign key order)."""
     new_golden_of: list[str] = []
+    touched: set[str] = set()
     fresh: dict[str, list[SourceView]] = {}  # new golden id -> its (new) source records
     findings_of: dict[str, list[Finding]] = {}
-    new_rows: list[dict[str, Any]] = []
-    for rec, decision, (pos, values, findings) in zip(
-        pending_new, decisions, new_meta, strict=True
-    ):
+    for n, decision in zip(new, decisions, strict=True):
         gid = _resolve_target(decision, new_golden_of)
         if gid is None:
             gid = new_id()
@@ -302,31 +401,17 @@ def _ingest_once(
         elif gid not in fresh:
             touched.add(gid)
         new_golden_of.append(gid)
-        invalid = frozenset(f.attribute for f in findings if f.severity == "error")
         if gid in fresh:
-            fresh[gid].append(SourceView(None, system.code, rec.source_id, values, now, invalid))
-            findings_of[gid] = findings
-        new_rows.append(
-            {
-                "domain": domain,
-                "source_system_id": system.id,
-                "source_id": rec.source_id,
-                "golden_id": gid,
-                "attributes": values,
-                "content_hash": content_hash(values, True),
-                "active": True,
-                "quality_status": gold.quality_status(f.severity for f in findings),
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        results[pos].status = CREATED
-        results[pos].golden_id = gid
-        results[pos].joined = decision.golden_id is not None or decision.same_as is not None
+            invalid = frozenset(f.attribute for f in n.findings if f.severity == "error")
+            fresh[gid].append(SourceView(None, system.code, n.pending.source_id, n.values, now,
+                                         invalid))
+            findings_of[gid] = n.findings
+        res = results[n.pos]
+        res.status = CREATED
+        res.golden_id = gid
+        res.joined = decision.golden_id is not None or decision.same_as is not None
 
-    # New golden records made only of new source records are computed in memory and
-    # inserted in bulk, complete, before their source records (foreign key order).
+    domain = definition.name
     golden_rows = []
     for gid, views in fresh.items():
         # A plain namespace, not an ORM object: it is inserted in bulk below, and ORM
@@ -356,13 +441,56 @@ def _ingest_once(
     session.flush()
     if golden_rows:
         bulk_insert(session, GoldenRecord.__table__, golden_rows)
-    new_ids: list[int] = []
-    if new_rows:
-        bulk_insert(session, SourceRecord.__table__, new_rows)
-        new_ids = _ids_of(session, domain, system.id, [r["source_id"] for r in new_rows])
+    return new_golden_of, touched
 
-    # Quality findings replace the previous ones of each written source record.
-    stale_ids = [sr.id for _, sr, _, _ in changed]
+
+def _insert_new(
+    session: Session,
+    definition: DomainDefinition,
+    system: Any,
+    new: list[_New],
+    new_golden_of: list[str],
+    now: datetime,
+) -> list[int]:
+    """Insert the new source records (one bulk insert); their ids, in order."""
+    if not new:
+        return []
+    rows = [
+        {
+            "domain": definition.name,
+            "source_system_id": system.id,
+            "source_id": n.pending.source_id,
+            "golden_id": gid,
+            "attributes": n.values,
+            "content_hash": content_hash(n.values, True),
+            "active": True,
+            "quality_status": gold.quality_status(f.severity for f in n.findings),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n, gid in zip(new, new_golden_of, strict=True)
+    ]
+    bulk_insert(session, SourceRecord.__table__, rows)
+    return _ids_of(session, definition.name, system.id, [r["source_id"] for r in rows])
+
+
+def _write_quality_and_audit(
+    session: Session,
+    pending: gold.Pending,
+    ctx: RequestContext,
+    domain: str,
+    system_code: str,
+    new: list[_New],
+    new_golden_of: list[str],
+    new_ids: list[int],
+    changed: list[_Changed],
+    results: list[IngestResult],
+    now: datetime,
+) -> None:
+    """Quality findings (replacing the previous ones of each written source record) and
+    one audit entry per written source record (changed ones first, then the new)."""
+    stale_ids = [c.record.id for c in changed]
     for i in range(0, len(stale_ids), 500):
         session.query(QualityIssue).filter(
             QualityIssue.source_record_id.in_(stale_ids[i : i + 500])
@@ -370,12 +498,13 @@ def _ingest_once(
     written: list[
         tuple[int, int, str, str, dict[str, Any], bool, dict[str, Any] | None, list[Finding]]
     ] = [
-        (pos, sr.id, sr.source_id, sr.golden_id, sr.attributes, sr.active, before, findings)
-        for pos, sr, before, findings in changed
+        (c.pos, c.record.id, c.record.source_id, c.record.golden_id, c.record.attributes,
+         c.record.active, c.before, c.findings)
+        for c in changed
     ]
     written += [
-        (pos, rid, row["source_id"], row["golden_id"], row["attributes"], True, None, findings)
-        for (pos, _, findings), rid, row in zip(new_meta, new_ids, new_rows, strict=True)
+        (n.pos, rid, n.pending.source_id, gid, n.values, True, None, n.findings)
+        for n, rid, gid in zip(new, new_ids, new_golden_of, strict=True)
     ]
     issue_rows = [
         {
@@ -406,7 +535,7 @@ def _ingest_once(
                 ctx,
                 f"source_record.{results[pos].status}",
                 "source_record",
-                f"{domain}/{system.code}/{sid}",
+                f"{domain}/{system_code}/{sid}",
                 domain=domain,
                 before=before,
                 after=after,
@@ -414,34 +543,33 @@ def _ingest_once(
                 redacted=True,
             )
         )
-    touched.update(sr.golden_id for _, sr, _, _ in changed)
-
-    # Existing golden records that gained, changed or lost a source record: reload and recompute.
-    if touched:
-        # Locked first, then read: a concurrent writer of the same golden record finishes
-        # before we read its source records, so survivorship sees both writes.
-        locked = lock_golden_records(session, touched)
-        views_by_golden = gold.source_views(session, touched)
-        for g in locked:
-            gold.refresh(
-                session,
-                pending,
-                ctx,
-                definition,
-                g,
-                views_by_golden.get(g.id, []),
-                action="golden.recompute",
-            )
-
-    pending.write(session)
-    if pending_new:
-        linker.after_link(session, definition, pending_new, decisions, new_golden_of, new_ids, ctx)
-    session.commit()
-    for status, count in Counter(res.status for res in results).items():
-        RECORDS_INGESTED.labels(domain, status).inc(count)
-    return results
 
 
+def _recompute(
+    session: Session,
+    pending: gold.Pending,
+    ctx: RequestContext,
+    definition: DomainDefinition,
+    touched: set[str],
+) -> None:
+    """Existing golden records that gained, changed or lost a source record: reload and
+    recompute. Locked first, then read: a concurrent writer of the same golden record
+    finishes before we read its source records, so survivorship sees both writes. Their
+    pending change requests are read in one query, under those locks."""
+    locked = lock_golden_records(session, touched)
+    views_by_golden = gold.source_views(session, touched)
+    known = KnownRequests(session, touched)
+    for g in locked:
+        gold.refresh(
+            session,
+            pending,
+            ctx,
+            definition,
+            g,
+            views_by_golden.get(g.id, []),
+            action="golden.recompute",
+            known=known,
+        )
 
 
 def lock_changing_records(
