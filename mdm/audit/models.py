@@ -16,6 +16,11 @@ class AuditEntry(Base):
     A golden record's state is not copied when its history holds it: ``after_version``
     (``before_version``) names the golden version whose snapshot is the entry's ``after``
     (``before``), which is then NULL; mdm.audit.service rebuilds it on reading.
+
+    A source record's entry stores only the golden id of its after: the attributes and
+    active flag it had are the record's until its next change, whose entry holds them as
+    its before (every change of a source record writes an entry with its before: ingest),
+    or the record's own when it has not changed since. Reading puts them back, redacted.
     """
 
     __tablename__ = "audit_entry"

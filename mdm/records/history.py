@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from mdm.records.models import GoldenVersion
+from mdm.db import JSON_ARGS
+from mdm.records.models import GoldenVersion, Provenance, SourceRecord
+from mdm.sources.models import SourceSystem
 
 _SNAPSHOT_COLUMNS = [
     GoldenVersion.__table__.c[name]
@@ -45,23 +47,38 @@ def snapshot_at_version(version: Any, domain: str) -> dict[str, Any] | None:
 
 
 Values = tuple[Any, Any]  # (attributes, provenance)
+_ENCODE = JSON_ARGS["json_serializer"]
+_PROVENANCE = Provenance()
 _REPEATED = ("attributes", "provenance")  # NULL in a version: as the version before
 
 
-def values_at(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Values]:
+def _of_records(session: Session, keys: Iterable[tuple[str, int]],
+                columns: Sequence[Any]) -> Iterable[Any]:
+    """``columns`` of the golden versions ``keys`` names, by (golden id, version). Read by
+    golden id (a list of (id, version) pairs is a slow plan on PostgreSQL: one index scan
+    per pair, OR-ed) and filtered here."""
+    wanted = set(keys)
+    ids = sorted({gid for gid, _ in wanted})
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for row in session.execute(select(*columns).where(GoldenVersion.golden_id.in_(chunk))):
+            if (row.golden_id, row.version) in wanted:
+                yield row
+
+
+def values_at(session: Session, keys: Iterable[tuple[str, int]], *,
+              stored: bool = False) -> dict[tuple[str, int], Values]:
     """The attributes and provenance of golden versions by (golden id, version), those a
-    version left to the versions before it filled in."""
-    wanted = sorted(set(keys))
+    version left to the versions before it filled in. ``stored``: as the JSON text stored
+    (``stored_form``), not decoded."""
     out: dict[tuple[str, int], Values] = {}
     gaps: dict[tuple[str, int], Values] = {}
-    pair = tuple_(GoldenVersion.golden_id, GoldenVersion.version)
-    cols = (GoldenVersion.golden_id, GoldenVersion.version, GoldenVersion.attributes,
-            GoldenVersion.provenance)
-    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
-        for gid, version, attributes, provenance in session.execute(
-                select(*cols).where(pair.in_(chunk))):
-            target = gaps if attributes is None or provenance is None else out
-            target[(gid, version)] = (attributes, provenance)
+    cols = (GoldenVersion.golden_id, GoldenVersion.version, *(
+        (cast(GoldenVersion.attributes, Text).label("attributes"),
+         cast(GoldenVersion.provenance, Text).label("provenance")) if stored
+        else (GoldenVersion.attributes, GoldenVersion.provenance)))
+    for gid, version, attributes, provenance in _of_records(session, keys, cols):
+        target = gaps if attributes is None or provenance is None else out
+        target[(gid, version)] = (attributes, provenance)
     if gaps:
         # the versions before: walked back from each gap to the values it repeats
         ids = sorted({gid for gid, _ in gaps})
@@ -82,14 +99,20 @@ def values_at(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[s
     return out
 
 
+def stored_form(attributes: Any, provenance: Any) -> Values:
+    """The JSON text a version's attributes and provenance are stored as."""
+    return (_ENCODE(attributes), _ENCODE(_PROVENANCE.process_bind_param(provenance, None)))
+
+
 def repeats_dropped(session: Session, versions: Sequence[dict[str, Any]]) -> None:
     """Golden version rows about to be inserted (in version order per record) without the
     attributes and provenance they repeat from the version before (set to None)."""
     before = [(v["golden_id"], v["version"] - 1) for v in versions if v["version"] > 1]
     queued = {(v["golden_id"], v["version"]) for v in versions}
-    known = values_at(session, [k for k in before if k not in queued])
+    # compared as stored: the JSON text, not decoded (equal text: equal values)
+    known = values_at(session, [k for k in before if k not in queued], stored=True)
     for v in versions:
-        values = (v["attributes"], v["provenance"])
+        values = stored_form(v["attributes"], v["provenance"])
         previous = known.get((v["golden_id"], v["version"] - 1))
         known[(v["golden_id"], v["version"])] = values
         if previous is not None:
@@ -111,17 +134,36 @@ def complete(session: Session, versions: Sequence[GoldenVersion]) -> list[Golden
 
 
 def versions_of(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-    """Stored golden versions by (golden id, version): those asked for, one primary-key
-    lookup each, their attributes filled in (``snapshot_at_version`` reads them)."""
-    wanted = sorted(set(keys))
-    out: dict[tuple[str, int], Any] = {}
-    key = tuple_(GoldenVersion.golden_id, GoldenVersion.version)
-    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
-        for v in session.execute(select(*_SNAPSHOT_COLUMNS).where(key.in_(chunk))):
-            out[(v.golden_id, v.version)] = v
+    """Stored golden versions by (golden id, version), their attributes filled in
+    (``snapshot_at_version`` reads them)."""
+    out = {(v.golden_id, v.version): v for v in _of_records(session, keys, _SNAPSHOT_COLUMNS)}
     gaps = [k for k, v in out.items() if v.attributes is None]
     if gaps:
         values = values_at(session, gaps)
         for k in gaps:
             out[k] = {**out[k]._mapping, "attributes": values[k][0]}
+    return out
+
+
+def source_states(session: Session, entity_ids: Iterable[str]) -> dict[str, tuple[Any, bool]]:
+    """The current (attributes, active) of source records by their audit entity id,
+    "<domain>/<system code>/<source id>" (as mdm.records.ingest names them)."""
+    parts = {entity_id: entity_id.split("/", 2) for entity_id in set(entity_ids)}
+    systems = dict(session.execute(select(SourceSystem.code, SourceSystem.id).where(
+        SourceSystem.code.in_(sorted({code for _, code, _ in parts.values()})))).all())
+    groups: dict[tuple[str, int], dict[str, str]] = {}  # (domain, system) -> source id -> key
+    for entity_id, (domain, code, source_id) in parts.items():
+        if code in systems:
+            groups.setdefault((domain, systems[code]), {})[source_id] = entity_id
+    out: dict[str, tuple[Any, bool]] = {}
+    for (domain, system_id), by_source in groups.items():
+        wanted = sorted(by_source)
+        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+            for source_id, attributes, active in session.execute(
+                select(SourceRecord.source_id, SourceRecord.attributes, SourceRecord.active)
+                .where(SourceRecord.domain == domain,
+                       SourceRecord.source_system_id == system_id,
+                       SourceRecord.source_id.in_(chunk))
+            ):
+                out[by_source[source_id]] = (attributes, active)
     return out

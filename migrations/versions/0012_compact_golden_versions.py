@@ -45,21 +45,26 @@ def _rewrite(compact: bool) -> None:
         if not ids:
             return
         last = ids[-1]
-        rows = conn.execute(sa.select(v.golden_id, v.version, v.attributes, v.provenance)
+        # compared as the JSON text stored (as mdm.records.history does), copied decoded
+        rows = conn.execute(sa.select(v.golden_id, v.version, v.attributes, v.provenance,
+                                      *(sa.cast(v[n], sa.Text).label(f"{n}_text") for n in NAMES))
                             .where(v.golden_id.in_(ids))
                             .order_by(v.golden_id, v.version)).all()
         changes: dict[str, list[dict[str, Any]]] = {name: [] for name in NAMES}
         gid: str | None = None
-        previous: list[Any] = [None, None]  # the values as of the version before
+        previous: list[Any] = [None, None]  # (text, value) of each as of the version before
         for row in rows:
             if row.golden_id != gid:
                 gid, previous = row.golden_id, [None, None]
-            values = [row.attributes, row.provenance]
+            values = [None if row.attributes_text is None else (row.attributes_text,
+                                                                 row.attributes),
+                      None if row.provenance_text is None else (row.provenance_text,
+                                                                row.provenance)]
             for name, value, was in zip(NAMES, values, previous, strict=True):
-                if compact and value is not None and value == was:
+                if compact and value is not None and was is not None and value[0] == was[0]:
                     changes[name].append({"g": gid, "n": row.version, "x": None})
                 elif not compact and value is None and was is not None:
-                    changes[name].append({"g": gid, "n": row.version, "x": was})
+                    changes[name].append({"g": gid, "n": row.version, "x": was[1]})
             previous = [was if value is None else value
                         for value, was in zip(values, previous, strict=True)]
         for name, params in changes.items():
