@@ -15,7 +15,8 @@ class AuditEntry(Base):
 
     A golden record's state is not copied when its history holds it: ``after_version``
     (``before_version``) names the golden version whose snapshot is the entry's ``after``
-    (``before``), which is then NULL; mdm.audit.service rebuilds it on reading.
+    (``before``), which is then NULL; mdm.audit.service rebuilds it on reading. Such an
+    entry's reason is its after version's (NULL here).
 
     A source record's entry stores only the golden id of its after: the attributes and
     active flag it had are the record's until its next change, whose entry holds them as

@@ -37,7 +37,8 @@ def audit_row(
 ) -> dict[str, Any]:
     """An audit row as a dict, for bulk inserts on the ingestion path. Secrets in it are
     redacted (mdm.redaction). ``before_version``/``after_version``: the golden version
-    whose snapshot stands for a before/after given as None (mdm.audit.models).
+    whose snapshot stands for a before/after given as None (mdm.audit.models); an entry
+    with an ``after_version`` gives that version's reason (not stored twice).
     ``redacted``: the caller has redacted ``before`` and ``after`` already (in bulk)."""
     if not redacted:
         before = redact(before) if before else before
@@ -52,7 +53,7 @@ def audit_row(
         "entity_id": entity_id,
         "domain": domain,
         "request_id": ctx.request_id,
-        "reason": redact_text(reason) if reason else reason,
+        "reason": None if after_version is not None or not reason else redact_text(reason),
         "before": before,
         "after": after,
         "before_version": before_version,
@@ -109,6 +110,8 @@ def with_states(session: Session, entries: list[AuditEntry]) -> list[AuditEntry]
         row = stored.get((gid, version))
         snap = snapshot_at_version(row, entry.domain or "") if row is not None else None
         set_committed_value(entry, name, redact(snap) if snap else snap)
+        if name == "after" and row is not None and entry.reason is None and row["reason"]:
+            set_committed_value(entry, "reason", redact_text(row["reason"]))
     return entries
 
 

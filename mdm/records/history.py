@@ -23,7 +23,7 @@ from mdm.sources.models import SourceSystem
 _SNAPSHOT_COLUMNS = [
     GoldenVersion.__table__.c[name]
     for name in ("golden_id", "version", "status", "merged_into", "attributes", "overrides",
-                 "quality_status", "valid_from")
+                 "quality_status", "valid_from", "reason")
 ]
 
 
@@ -133,15 +133,17 @@ def complete(session: Session, versions: Sequence[GoldenVersion]) -> list[Golden
     return list(versions)
 
 
-def versions_of(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-    """Stored golden versions by (golden id, version), their attributes filled in
-    (``snapshot_at_version`` reads them)."""
-    out = {(v.golden_id, v.version): v for v in _of_records(session, keys, _SNAPSHOT_COLUMNS)}
-    gaps = [k for k, v in out.items() if v.attributes is None]
+def versions_of(session: Session,
+                keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+    """Stored golden versions by (golden id, version), as dicts of the columns
+    ``snapshot_at_version`` reads (and the reason), their attributes filled in."""
+    out = {(v.golden_id, v.version): dict(v._mapping)
+           for v in _of_records(session, keys, _SNAPSHOT_COLUMNS)}
+    gaps = [k for k, v in out.items() if v["attributes"] is None]
     if gaps:
         values = values_at(session, gaps)
         for k in gaps:
-            out[k] = {**out[k]._mapping, "attributes": values[k][0]}
+            out[k]["attributes"] = values[k][0]
     return out
 
 

@@ -132,3 +132,53 @@ def test_migration_compacts_source_entries_and_downgrade_restores_them(
     migrate.downgrade(url, "0012_compact_golden_versions")
     assert afters() == [first, second, odd]
     engine.dispose()
+
+
+def test_a_golden_entry_reads_its_versions_reason(app: Any, sources: Any,
+                                                  session: Any) -> None:
+    zen = send(app, "COUPA", "9", ZEN)
+    acme = send(app, "SAP", "1", ACME)
+    reason = "same company, see https://ap:hunter2@crm.example/case/7"
+    stewardship.merge(session, app.extensions["mdm_domains"], cli_context("steward"),
+                      [zen, acme], reason=reason)
+    session.expire_all()
+    entries = audit.list_entries(session, entity_type="golden_record")
+    merged = [e for e in entries if e.action == "golden.merge"]
+    assert {e.entity_id for e in merged} == {zen, acme}
+    assert [e.reason for e in merged] == ["same company, see https://ap:***@crm.example/case/7"] * 2
+    assert [e.reason for e in entries if e.action == "golden.create"] == [None, None]
+    session.rollback()
+    raw = session.execute(text("SELECT reason FROM audit_entry WHERE action = 'golden.merge'"))
+    assert raw.scalars().all() == [None, None]  # the versions hold it
+
+
+def test_migration_drops_reasons_their_version_holds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    migrate.upgrade(url, "0013_compact_source_audit")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO golden_record (id, domain, status, version, attributes, provenance, "
+            "quality_status, overrides, search_name, created_at, updated_at) VALUES "
+            "('g1', 'supplier', 'active', 2, '{}', '{}', 'ok', '{}', '', :t, :t)"), {"t": AT})
+        for n, reason in ((1, None), (2, "same company")):
+            conn.execute(text(
+                "INSERT INTO golden_version (golden_id, version, status, attributes, "
+                "provenance, valid_from, action, actor, reason, quality_status) VALUES "
+                "('g1', :n, 'active', '{}', '{}', :t, 'x', 'alice', :r, 'ok')"),
+                {"n": n, "t": AT, "r": reason})
+        for version, reason in ((1, None), (2, "same company"), (None, "a task's reason")):
+            conn.execute(text(
+                "INSERT INTO audit_entry (at, actor, action, entity_type, entity_id, reason, "
+                "after_version) VALUES (:t, 'alice', 'x', 'golden_record', 'g1', :r, :v)"),
+                {"t": AT, "r": reason, "v": version})
+
+    def reasons() -> list[Any]:
+        with engine.connect() as conn:
+            return list(conn.scalars(text("SELECT reason FROM audit_entry ORDER BY id")))
+
+    migrate.upgrade(url)
+    assert reasons() == [None, None, "a task's reason"]
+    migrate.downgrade(url, "0013_compact_source_audit")
+    assert reasons() == [None, "same company", "a task's reason"]
+    engine.dispose()
