@@ -30,6 +30,11 @@ def _at_least(*tests: tuple[str, str]) -> list[dict[str, str]]:
     return [{"comparison": c, "at_least": level} for c, level in tests]
 
 
+def _is_not(*tests: tuple[str, str]) -> list[dict[str, str]]:
+    """Tests that every comparison is not at its level (missing values pass)."""
+    return [{"comparison": c, "is_not": level} for c, level in tests]
+
+
 def _is(*tests: tuple[str, str]) -> list[dict[str, str]]:
     """One alternative of evidence: every comparison exactly at its level."""
     return [{"comparison": c, "is": level} for c, level in tests]
@@ -100,9 +105,16 @@ def _priors(comparisons: list[dict[str, Any]],
 # have nothing in common (a business centre is one address for many firms) or whose
 # legal forms differ (S.r.l. and S.p.A. of one group are two legal entities): such
 # pairs go to review; identifiers still merge by rule.
+#
+# A close name alone is not enough either when the street or the postcode disagrees: a
+# name (and the website a name gives) recurs at another address for another firm or a
+# group company; a firm that moved keeps its phone or its identifiers.
 _PARTY_AUTO_MERGE_REQUIRES = {
-    "any": [_at_least(("name", "token_set>=0.7")), _at_least(("tax_id", "equal")),
-            _at_least(("iban", "equal")), _at_least(("duns", "exact"))],
+    "any": [[*_at_least(("name", "token_set>=0.7")), *_is_not(("street", "else"),
+                                                                ("postcode", "else"))],
+            _at_least(("name", "token_set>=0.7"), ("phone", "exact")),
+            _at_least(("tax_id", "equal")), _at_least(("iban", "equal")),
+            _at_least(("duns", "exact"))],
     "unless": [_is(("legal_form", "else"))],
 }
 # Untrained, a merge also needs: a close name and one agreeing street, contact or

@@ -80,7 +80,9 @@ class TermFrequencies:
 
     Where they come from: a batch counts them over the records it matches, and
     ``mdm match`` stores them with the trained parameters, which incremental matching
-    then reads. They are not counted up in every ingest transaction on purpose: a
+    then reads; a young domain's ingestion recounts them with every automatic training
+    (``mdm.matching.autotrain``: at each doubling of the domain up to its
+    ``auto_train_until``). They are not counted up in every ingest transaction on purpose: a
     counter row for "GmbH" or "Berlin" would be written by nearly every ingest and
     serialise them all, while a value's share of a hub changes slowly. A value new
     since the last run counts as rare (boost capped at ``MAX_TF_BOOST``), and safety

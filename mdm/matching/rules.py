@@ -136,25 +136,28 @@ class Rule:
 @dataclass(frozen=True)
 class LevelTest:
     """A comparison's level: ``at_least`` that level (or a more similar one, not null),
-    or ``is_`` exactly that level ({"is": "else"}: the values disagree)."""
+    ``is`` exactly that level ({"is": "else"}: the values disagree), or ``is_not`` that
+    level ({"is_not": "else"}: the values agree somewhat, or one is missing)."""
 
     comparison: str
     level: str  # a level label of that comparison, e.g. "token_set>=0.85"
-    exact: bool = False
+    mode: str = "at_least"
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> LevelTest:
-        if ("at_least" in data) == ("is" in data):
-            raise ValueError(f"a level test needs 'at_least' or 'is': {data!r}")
-        if "is" in data:
-            return cls(data["comparison"], data["is"], True)
-        return cls(data["comparison"], data["at_least"])
+        modes = [m for m in _MODES if m in data]
+        if len(modes) != 1:
+            raise ValueError(f"a level test needs one of {_MODES}: {data!r}")
+        return cls(data["comparison"], data[modes[0]], modes[0])
 
     def to_dict(self) -> dict[str, str]:
-        return {"comparison": self.comparison, ("is" if self.exact else "at_least"): self.level}
+        return {"comparison": self.comparison, self.mode: self.level}
 
 
-Compiled = list[list[tuple[int, int, bool]]]
+_MODES = ("at_least", "is", "is_not")
+
+
+Compiled = list[list[tuple[int, int, str]]]
 
 
 @dataclass
@@ -209,15 +212,19 @@ class EvidenceRequirement:
                         raise ValueError(f"comparison {t.comparison!r} has no level "
                                          f"{t.level!r}; its levels are {labels[t.comparison]}")
                     tests.append((names.index(t.comparison),
-                                  labels[t.comparison].index(t.level), t.exact))
+                                  labels[t.comparison].index(t.level), t.mode))
                 out.append(tests)
             return out
 
         self._any, self._unless = compile_(self.any), compile_(self.unless)
 
     @staticmethod
-    def _one(level: int, top: int, exact: bool) -> bool:
-        return level == top if exact else 0 <= level <= top
+    def _one(level: int, top: int, mode: str) -> bool:
+        if mode == "is":
+            return level == top
+        if mode == "is_not":
+            return level != top
+        return 0 <= level <= top
 
     def holds(self, levels: Sequence[int]) -> bool:
         one = self._one
@@ -241,8 +248,9 @@ class EvidenceRequirement:
             out = np.zeros(size, dtype=bool)
             for tests in groups:
                 every = np.ones(size, dtype=bool)
-                for k, top, exact in tests:
-                    every &= (levels[k] == top) if exact else \
+                for k, top, mode in tests:
+                    every &= (levels[k] == top) if mode == "is" else \
+                        (levels[k] != top) if mode == "is_not" else \
                         (levels[k] >= 0) & (levels[k] <= top)
                 out |= every
             return out

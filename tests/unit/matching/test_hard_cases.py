@@ -62,6 +62,14 @@ APART = {
     "sister whose name adds a word, one building": (
         dict(name="Loky S.r.l.", **SAME_BUILDING),
         dict(name="Loky Impianti S.r.l.", **SAME_BUILDING)),
+    # One name, one website, two addresses: a brand's other company, or a namesake.
+    "same name and website, another street and postcode": (
+        dict(name="Damasceno Serviços S.A.", street="Av. Augusta, 154C",
+             postal_code="8681-123", city="Faro", country="PT",
+             website="damascenoservicos.pt", email="sales@damascenoservicos.pt"),
+        dict(name="DAMASCENO SERVIÇOS S.A.", street="Av. da Liberdade, 80B",
+             postal_code="1356-752", city="Porto", country="PT",
+             website="http://www.damascenoservicos.pt", email="ap@damascenoservicos.pt")),
     "sister whose name adds a region, one building": (
         dict(name="Dennear Techniek B.V.", street="Industriestraat 14C", postal_code="8337 NX",
              city="Amsterdam", country="NL", website="dennear-group.com"),
@@ -93,6 +101,12 @@ TOGETHER_TRAINED = {
              city="Wrocław", country="PL", phone="+48 55 200 8198"),
         dict(name="Tazen Budownictwo Spółka z o.o.", street="ULICA MICKIEWICZA 168",
              postal_code="93668", city="Wroclaw", country="Polska", phone="552008198")),
+    # A firm that moved keeps its phone.
+    "a new address, the same phone": (
+        dict(name="Bortolotti Meccanica S.r.l.", street="Via dei Mille 165", postal_code="40121",
+             city="Bologna", country="IT", phone="+39 343 878 5055"),
+        dict(name="BORTOLOTTI MECCANICA SRL", street="Via Verdi 3", postal_code="40125",
+             city="Bologna", country="IT", phone="0039 3438785055")),
     # A dropped word is no obstacle when an identifier agrees.
     "a dropped word and the same bank account": (
         dict(name="Xiarlux A/S", street="Birkegade 95", postal_code="9906", city="Odense",

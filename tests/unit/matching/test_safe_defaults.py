@@ -152,7 +152,8 @@ def test_comparison_priors_are_checked_and_serialised():
 @pytest.mark.parametrize(("test", "message"), [
     ({"comparison": "shoe", "at_least": "exact"}, "unknown comparison"),
     ({"comparison": "name", "at_least": "token_set>=0.5"}, "has no level"),
-    ({"comparison": "name"}, "needs .at_least. or .is."),
+    ({"comparison": "name"}, "needs one of"),
+    ({"comparison": "name", "at_least": "exact", "is_not": "else"}, "needs one of"),
 ])
 def test_evidence_requirement_names_real_comparisons_and_levels(test, message):
     data = default_settings("supplier")
