@@ -33,6 +33,7 @@ from mdm.records.models import GoldenRecord, GoldenVersion, QualityIssue, Source
 from mdm.schema import all_metadata
 from mdm.sources.models import SourceSystem
 from mdm.stewardship import service as stewardship
+from mdm.stewardship.approvals import Unpublished
 from mdm.stewardship.models import (
     ChangeRequest,
     LineageLink,
@@ -296,6 +297,24 @@ def test_batch_merges_ask_four_eyes_only_of_golden_records_the_feed_handed_out(
                and '"requested_by": "cli:' in r for r in each["change_request"])
     assert_same_rows(each, bulk)
     assert bulk_report == each_report
+
+
+def test_what_counts_as_handed_out_follows_the_change_feed(
+        app: Any, session: Any, registry: Any, no_matching: None) -> None:
+    names = build(registry, published="none")
+    unpublished = Unpublished(session, "supplier")
+    assert set(unpublished.ids) == set(names)  # every golden record, none handed out yet
+    # created after the run read the feed: counts as handed out (nothing to prove otherwise)
+    [later] = load(registry, "SFDC", {"9": BALTIC}, names)
+    assert later not in unpublished
+    # a golden record the run itself creates (a split) is not handed out...
+    unpublished.add([later])
+    assert later in unpublished
+    # ...until the feed hands it out: then, like every other, it is
+    events.sequence(session)
+    unpublished.refresh(session)
+    assert len(unpublished) == 0
+    assert not any(g in unpublished for g in names)
 
 
 def test_chained_merges_and_refused_merges_match_too(
