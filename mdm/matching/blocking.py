@@ -4,12 +4,19 @@ A rule is a conjunction of key parts (a feature, optionally transformed). Two re
 are candidates under a rule when every part is present and equal. The same key is
 computed per record (``blocking_keys``), so the hub can keep a blocking index and
 fetch candidates for one new record without scanning the domain.
+
+Typo-tolerant keys come from a min-hash signature of a value's character bigrams: two
+names sharing most of their bigrams (one or two typos per word, a stray or missing
+letter anywhere, words swapped) very likely agree on one band of the signature.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from mdm.matching.records import PreparedRecord
@@ -68,6 +75,63 @@ def _suffix(value: str, n: int = 4) -> str | None:
     return value[-n:] or None
 
 
+def _reversed(value: str) -> str | None:
+    # A window order for names mistyped at the start ("xcinder block", "cinder block").
+    return value[::-1] or None
+
+
+# Min-hash: each function is h(x) = (a * x + b) mod p over a bigram's CRC-32. Fixed
+# constants (not Python's salted ``hash``): stored index keys must mean the same in every
+# process and every release.
+MINHASH_FUNCTIONS = 16
+_MERSENNE_61 = (1 << 61) - 1
+_MINHASH_AB = tuple(
+    (int.from_bytes(d[:8], "big") % (_MERSENNE_61 - 1) + 1,
+     int.from_bytes(d[8:], "big") % _MERSENNE_61)
+    for d in (hashlib.blake2b(f"mdm-minhash-{i}".encode(), digest_size=16).digest()
+              for i in range(MINHASH_FUNCTIONS))
+)
+_GRAM_HASHES: dict[str, tuple[int, ...]] = {}
+
+
+def _gram_hashes(gram: str) -> tuple[int, ...]:
+    """The gram's value under every min-hash function (few distinct bigrams: cached)."""
+    out = _GRAM_HASHES.get(gram)
+    if out is None:
+        if len(_GRAM_HASHES) > 200_000:  # unusual alphabets: keep the cache bounded
+            _GRAM_HASHES.clear()
+        x = zlib.crc32(gram.encode())
+        out = _GRAM_HASHES[gram] = tuple(
+            ((a * x + b) % _MERSENNE_61) >> 29 for a, b in _MINHASH_AB)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def minhash_signature(value: str, q: int = 2) -> tuple[int, ...]:
+    """Per function, the least hash over the value's character q-grams (each word padded
+    with a space at both ends, so word starts and ends are grams too). Cached: every band
+    of one record reads the same signature."""
+    grams: set[str] = set()
+    for word in value.split():
+        padded = f" {word} "
+        grams.update(padded[i:i + q] for i in range(len(padded) - q + 1))
+    if not grams:
+        return ()
+    return tuple(map(min, zip(*map(_gram_hashes, grams), strict=True)))
+
+
+def _minhash(value: str, band: int, rows: int = 2, q: int = 2) -> str | None:
+    """Band ``band`` of the value's min-hash signature: ``rows`` hashes. Two values whose
+    q-gram sets have Jaccard similarity s share one given band with probability s**rows."""
+    if (band + 1) * rows > MINHASH_FUNCTIONS:
+        raise ValueError(f"min-hash band {band} of {rows} rows needs more than "
+                         f"{MINHASH_FUNCTIONS} functions")
+    signature = minhash_signature(value, q)
+    if not signature:
+        return None
+    return ".".join(format(h, "x") for h in signature[band * rows:(band + 1) * rows])
+
+
 TRANSFORMS: dict[str, Callable[..., str | None]] = {
     "first_token": _first_token,
     "sorted_tokens": _sorted_tokens,
@@ -77,6 +141,8 @@ TRANSFORMS: dict[str, Callable[..., str | None]] = {
     "digits": _digits,
     "word_prefix": _word_prefix,
     "word_suffix": _word_suffix,
+    "minhash": _minhash,
+    "reversed": _reversed,
 }
 
 
@@ -113,20 +179,28 @@ class KeyPart:
 @dataclass
 class BlockingRule:
     """A named conjunction of key parts; ``max_block_size``/``window``, when set, bound
-    this rule's blocks more tightly than the settings do (a broad typo-tolerant key)."""
+    this rule's blocks more tightly than the settings do (a broad typo-tolerant key);
+    ``window_sort``, when set, orders this rule's huge blocks (ties: the settings'
+    window order), so several typo keys window along different orders."""
 
     name: str
     parts: list[KeyPart]
     max_block_size: int | None = None
     window: int | None = None
+    window_sort: KeyPart | None = None
     _compiled: list[tuple[tuple[int, ...], Callable[..., str | None] | None, tuple[Any, ...]]] = (
         field(default_factory=list, repr=False, compare=False)
+    )
+    _sort_compiled: tuple[int, Callable[..., str | None] | None, tuple[Any, ...]] | None = (
+        field(default=None, repr=False, compare=False)
     )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BlockingRule:
+        sort = data.get("window_sort")
         return cls(data["name"], [KeyPart.parse(p) for p in data["keys"]],
-                   data.get("max_block_size"), data.get("window"))
+                   data.get("max_block_size"), data.get("window"),
+                   KeyPart.parse(sort) if sort is not None else None)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "keys": [p.to_dict() for p in self.parts]}
@@ -134,6 +208,8 @@ class BlockingRule:
             out["max_block_size"] = self.max_block_size
         if self.window is not None:
             out["window"] = self.window
+        if self.window_sort is not None:
+            out["window_sort"] = self.window_sort.to_dict()
         return out
 
     @property
@@ -150,6 +226,14 @@ class BlockingRule:
             fn = TRANSFORMS.get(part.transform) if part.transform else None
             compiled.append((tuple(positions[f] for f in part.features), fn, part.args))
         self._compiled = compiled
+        sort = self.window_sort
+        if sort is not None:
+            if len(sort.features) != 1 or (sort.transform and sort.transform not in TRANSFORMS):
+                raise ValueError(f"rule {self.name!r}: window_sort is one feature and a "
+                                 "known transform")
+            self._sort_compiled = (positions[sort.features[0]],
+                                   TRANSFORMS[sort.transform] if sort.transform else None,
+                                   sort.args)
 
     def key(self, row: Sequence[Any]) -> str | None:
         """The block this row falls in, or None when a key part is missing."""
@@ -171,14 +255,26 @@ class BlockingRule:
             pieces.append(piece)
         return "\x1f".join(pieces)
 
+    def sort_value(self, row: Sequence[Any]) -> str:
+        """Where the row sits in this rule's huge blocks ("" first when missing)."""
+        if self._sort_compiled is None:
+            raise ValueError(f"rule {self.name!r} has no window_sort")
+        idx, fn, args = self._sort_compiled
+        value = row[idx]
+        if value is None or value == "":
+            return ""
+        return (fn(str(value), *args) if fn else str(value)) or ""
+
 
 def block_on(*parts: str | Sequence[Any], name: str | None = None,
-             max_block_size: int | None = None, window: int | None = None) -> dict[str, Any]:
+             max_block_size: int | None = None, window: int | None = None,
+             window_sort: str | Sequence[Any] | None = None) -> dict[str, Any]:
     """Declare a blocking rule as settings data, Splink style.
 
     ``block_on("tax_id")``, ``block_on("country", ("name", "first_token"))``,
     ``block_on("postcode", ("name", "prefix", 3))``; ``max_block_size`` and ``window``
-    override the settings' for this rule only.
+    override the settings' for this rule only; ``window_sort`` (a key part, e.g.
+    ``("name", "reversed")``) orders this rule's huge blocks instead of the settings'.
     """
     key_parts = [KeyPart.parse(p) for p in parts]
     if name is None:
@@ -192,6 +288,8 @@ def block_on(*parts: str | Sequence[Any], name: str | None = None,
         out["max_block_size"] = max_block_size
     if window is not None:
         out["window"] = window
+    if window_sort is not None:
+        out["window_sort"] = KeyPart.parse(window_sort).to_dict()
     return out
 
 

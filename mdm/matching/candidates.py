@@ -36,6 +36,17 @@ def _hash_key(key: str | None) -> int:
     return h if h != 0 else 1
 
 
+def _rank(values: list[str]) -> np.ndarray:
+    """Each value's position in sorted order (ties in row order)."""
+    return np.argsort(np.argsort(np.array(values, dtype=object), kind="stable"),
+                      kind="stable")
+
+
+def _dense_rank(values: list[str]) -> np.ndarray:
+    """Each value's rank among the distinct values (equal values, equal ranks)."""
+    return np.unique(np.array(values, dtype=object), return_inverse=True)[1].astype(np.int64)
+
+
 def key_hashes(rules: Sequence[BlockingRule], rows: Sequence[Sequence[Any]]) -> np.ndarray:
     """(rules x rows) int64 hashes of each row's key under each rule; 0 = no key.
 
@@ -86,11 +97,21 @@ class BlockIndex:
         if sort_position is None:
             self.sort_rank = np.zeros(self.n, dtype=np.int64)
         else:
-            values = [("" if row[sort_position] is None else str(row[sort_position]))
-                      for row in rows]
             # Rank of the sort value: huge blocks are windowed in this order.
-            self.sort_rank = np.argsort(np.argsort(np.array(values, dtype=object),
-                                                   kind="stable"), kind="stable")
+            self.sort_rank = _rank([("" if row[sort_position] is None
+                                     else str(row[sort_position])) for row in rows])
+        # A rule with its own window order: its rank first, the settings' order on ties
+        # (one rank per distinct order, shared by the rules that use it).
+        ranks: dict[str, np.ndarray] = {}
+        self.rule_rank: list[np.ndarray | None] = []
+        for rule in self.rules:
+            if rule.window_sort is None:
+                self.rule_rank.append(None)
+                continue
+            spec = repr(rule.window_sort)
+            if spec not in ranks:
+                ranks[spec] = _dense_rank([rule.sort_value(row) for row in rows])
+            self.rule_rank.append(ranks[spec])
         # Each rule's blocks, sorted once: training and scoring walk them many times.
         self._runs = [self._sort_runs(r) for r in range(len(self.rules))]
         # Per rule and row: position in the rule's sorted order and whether the row's
@@ -112,7 +133,10 @@ class BlockIndex:
         if keyed.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        order = keyed[np.lexsort((self.sort_rank[keyed], h[keyed]))]
+        rank = self.rule_rank[r]
+        sort_keys = ((self.sort_rank[keyed], h[keyed]) if rank is None
+                     else (self.sort_rank[keyed], rank[keyed], h[keyed]))
+        order = keyed[np.lexsort(sort_keys)]
         hs = h[order]
         starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
         sizes = np.diff(np.r_[starts, hs.size])

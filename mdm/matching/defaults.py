@@ -137,6 +137,27 @@ _PARTY_STRONG_EVIDENCE = {
 
 
 _TYPO_BLOCKS: dict[str, Any] = {"max_block_size": 20, "window": 3}
+# Min-hash bands of the name's letter pairs (two hashes per band): names sharing most of
+# their letter pairs (typos in every word, a wrong first letter, swapped words) share a
+# band. A band is a key row per record in the hub's index, so there are few. A huge
+# band block (a common trade word dominates many names' pairs) is windowed along the
+# names, the reversed names or the cities in turn: a first-letter typo sorts apart by
+# name but together reversed.
+_NAME_BANDS = 8
+_NAME_BAND_BLOCKS: dict[str, Any] = {"max_block_size": 40, "window": 3}
+_BAND_ORDERS: tuple[tuple[str, ...] | str | None, ...] = (None, ("name", "reversed"), "city")
+# House number and one min-hash of the street's letter pairs: one entity's street
+# however mistyped or abbreviated, when both names are too mistyped to meet.
+_STREET_BANDS = 3
+
+
+def _minhash_rules() -> list[dict[str, Any]]:
+    return [
+        *(block_on("country", ("name", "minhash", band, 2), window_sort=_BAND_ORDERS[band % 3],
+                   **_NAME_BAND_BLOCKS) for band in range(_NAME_BANDS)),
+        *(block_on(("street", "digits"), ("street", "minhash", band, 1), **_TYPO_BLOCKS)
+          for band in range(_STREET_BANDS)),
+    ]
 
 
 def _party(version: str) -> dict[str, Any]:
@@ -200,6 +221,7 @@ def _party(version: str) -> dict[str, Any]:
             block_on("city", ("name", "word_prefix", 4, "first"), **_TYPO_BLOCKS),
             block_on(("name", "word_prefix", 4, "first"), **_TYPO_BLOCKS),
             block_on(("name", "word_suffix", 4, "first"), **_TYPO_BLOCKS),
+            *_minhash_rules(),
         ],
         "rules": [
             _rule("same_valid_tax_id", "match",
