@@ -6,8 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mdm.db import Base, UTCDateTime, utcnow
-from mdm.records.models import BigId
+from mdm.db import Base, BigId, UTCDateTime, utcnow
 
 EVENT_TYPES = ("created", "updated", "merged", "unmerged", "retired", "reactivated")
 

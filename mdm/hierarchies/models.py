@@ -17,8 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mdm.db import Base, UTCDateTime, utcnow
-from mdm.records.models import BigId
+from mdm.db import Base, BigId, UTCDateTime, utcnow
 
 DRAFT, SUBMITTED, APPROVED, PUBLISHED, ARCHIVED = (
     "draft", "submitted", "approved", "published", "archived")

@@ -25,8 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from mdm.db import Base, UTCDateTime, utcnow
-from mdm.records.models import BigId
+from mdm.db import Base, BigId, UTCDateTime, utcnow
 
 INCREMENTAL, BATCH = "incremental", "batch"
 KEY_LENGTH = 250  # longer blocking keys are cut; both writers and lookups cut alike

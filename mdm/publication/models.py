@@ -18,8 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mdm.db import Base, UTCDateTime, utcnow
-from mdm.records.models import BigId
+from mdm.db import Base, BigId, UTCDateTime, utcnow
 
 WEBHOOK, FILE, AMQP = "webhook", "file", "amqp"
 CHANNELS = (WEBHOOK, FILE, AMQP)

@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -17,10 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from mdm.db import Base, UTCDateTime, utcnow
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from mdm.db import Base, BigId, UTCDateTime, utcnow
 
 _PICKED = ["rule", "source_system", "source_id"]  # a survivorship pick, in this key order
 

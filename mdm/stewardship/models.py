@@ -16,8 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mdm.db import Base, UTCDateTime, utcnow
-from mdm.records.models import BigId
+from mdm.db import Base, BigId, UTCDateTime, utcnow
 
 # Review task statuses. open and deferred are pending (at most one per set of golden ids).
 OPEN, DEFERRED, MERGED, NOT_A_MATCH, CLOSED = "open", "deferred", "merged", "not_a_match", "closed"

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PENDING = {
     frozenset({"app", "cli"}): "the app factory registers the CLI; the CLI builds the app",
-    frozenset({"audit", "records"}): "audit reads record history; BigId lives in records",
-    frozenset({"events", "records"}): "events' models take BigId from records",
+    frozenset({"audit", "records"}): "records writes audit; audit rebuilds states from history",
+    frozenset({"events", "records"}): "records writes events; payloads come from its versions",
     frozenset({"matching", "records"}): "loading runs matching's batch after a large first load",
     frozenset({"records", "stewardship"}): "golden refresh holds risky changes for four eyes",
 }
