@@ -52,6 +52,7 @@ class _Seen:
 
     counted: int  # records at the last count
     added: int = 0  # records this process linked since
+    too_big: bool = False  # more records than auto_train_until: never count again
 
 
 # (domain, settings version, params version) -> what this process saw. Counting a
@@ -72,12 +73,12 @@ def maybe_train(session: Session, ctx: RequestContext, domain: str, settings: Ma
     seen = _SEEN.get(key)
     if seen is not None:
         seen.added += arriving
-        if seen.counted + seen.added < due:
+        if seen.too_big or seen.counted + seen.added < due:
             return params
     held = _count(session, domain, settings)
-    _SEEN[key] = _Seen(held, arriving)
-    if held < due or held > settings.training.auto_train_until or not _try_lock(session,
-                                                                                domain):
+    too_big = held > settings.training.auto_train_until
+    _SEEN[key] = _Seen(held, arriving, too_big)
+    if held < due or too_big or not _try_lock(session, domain):
         return params
     rows, sources = _rows(session, domain, settings)
     trained = estimate_params(settings, rows, sources)

@@ -30,8 +30,10 @@ def company(i: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def registry(app: Any) -> DomainRegistry:
-    """The app's domains, the supplier's settings training from 30 records up to 100."""
+def registry(app: Any, monkeypatch: pytest.MonkeyPatch) -> DomainRegistry:
+    """The app's domains, the supplier's settings training from 30 records up to 100
+    (and no domain sizes remembered from other tests: every test starts a fresh hub)."""
+    monkeypatch.setattr(autotrain, "_SEEN", {})
     block = default_settings("supplier")
     block["training"] = {**block["training"], "auto_train_from": FROM,
                          "auto_train_until": UNTIL}
@@ -88,7 +90,8 @@ def test_ingestion_trains_once_the_domain_holds_enough_records_and_at_each_doubl
 
 
 def test_a_domain_without_automatic_training_keeps_its_priors(
-        session: Any, app: Any, sources: list[str]) -> None:
+        session: Any, app: Any, sources: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(autotrain, "_SEEN", {})
     block = default_settings("supplier")
     block["training"] = {**block["training"], "auto_train_from": None}
     domains = app.extensions["mdm_domains"]
@@ -97,3 +100,15 @@ def test_a_domain_without_automatic_training_keeps_its_priors(
     load(session, own, "SAP", {f"s{i}": company(i) for i in range(FROM)})
     load(session, own, "COUPA", {"c0": company(0)})
     assert trainings(session) == []
+
+
+def test_a_domain_already_too_big_is_counted_once_and_never_trained(
+        session: Any, registry: DomainRegistry, sources: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    load(session, registry, "SAP", {f"s{i}": company(i) for i in range(UNTIL + 1)})
+    counts = []
+    count = autotrain._count
+    monkeypatch.setattr(autotrain, "_count", lambda *a: counts.append(1) or count(*a))
+    for i in range(3):
+        load(session, registry, "COUPA", {f"c{i}": company(i)})
+    assert trainings(session) == [] and len(counts) <= 1
