@@ -62,8 +62,9 @@ def route(session: Session, batch: int = ROUTE_BATCH) -> int:
     ))
     now = utcnow()
     deliveries: list[dict[str, Any]] = []
-    # the records only matter to subscriptions' filters
-    whole = events.payloads(session, rows) if subs else [{}] * len(rows)
+    # the records only matter to subscriptions' filters (read from the golden versions)
+    filtering = any(sub.filter for sub in subs)
+    whole = events.payloads(session, rows) if filtering else [{}] * len(rows)
     for event, payload in zip(rows, whole, strict=True):
         record = payload.get("record") or {}
         for sub in subs:
