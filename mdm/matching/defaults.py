@@ -106,12 +106,14 @@ def _priors(comparisons: list[dict[str, Any]],
 # legal forms differ (S.r.l. and S.p.A. of one group are two legal entities): such
 # pairs go to review; identifiers still merge by rule.
 #
-# A close name alone is not enough either when the street or the postcode disagrees: a
-# name (and the website a name gives) recurs at another address for another firm or a
-# group company; a firm that moved keeps its phone or its identifiers.
+# A close name alone is not enough either when the street or the postcode disagrees
+# (a mistyped house number in the same postcode aside): a name, and the website a name
+# gives, recurs at another address for another firm or a group company; a firm that
+# moved keeps its phone or its identifiers.
 _PARTY_AUTO_MERGE_REQUIRES = {
     "any": [[*_at_least(("name", "token_set>=0.7")), *_is_not(("street", "else"),
                                                                 ("postcode", "else"))],
+            _at_least(("name", "token_set>=0.7"), ("postcode", "exact")),
             _at_least(("name", "token_set>=0.7"), ("phone", "exact")),
             _at_least(("tax_id", "equal")), _at_least(("iban", "equal")),
             _at_least(("duns", "exact"))],
