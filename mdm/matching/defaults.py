@@ -145,18 +145,17 @@ _TYPO_BLOCKS: dict[str, Any] = {"max_block_size": 20, "window": 3}
 # band block (a common trade word dominates many names' pairs) is windowed along the
 # names, the reversed names or the cities in turn: a first-letter typo sorts apart by
 # name but together reversed.
-_NAME_BANDS = 8
-_NAME_BAND_BLOCKS: dict[str, Any] = {"max_block_size": 40, "window": 3}
+_NAME_BANDS = 6
 _BAND_ORDERS: tuple[tuple[str, ...] | str | None, ...] = (None, ("name", "reversed"), "city")
 # House number and one min-hash of the street's letter pairs: one entity's street
 # however mistyped or abbreviated, when both names are too mistyped to meet.
-_STREET_BANDS = 3
+_STREET_BANDS = 2
 
 
 def _minhash_rules() -> list[dict[str, Any]]:
     return [
         *(block_on("country", ("name", "minhash", band, 2), window_sort=_BAND_ORDERS[band % 3],
-                   **_NAME_BAND_BLOCKS) for band in range(_NAME_BANDS)),
+                   **_TYPO_BLOCKS) for band in range(_NAME_BANDS)),
         *(block_on(("street", "digits"), ("street", "minhash", band, 1), **_TYPO_BLOCKS)
           for band in range(_STREET_BANDS)),
     ]
@@ -212,17 +211,17 @@ def _party(version: str) -> dict[str, Any]:
             # (or a missing or unrecognised country) must not keep a pair from ever
             # being compared. House number plus the start of the name or street; the two
             # most distinctive words; the start of the first word within the city; the
-            # start and the end (a stray or wrong first letter) of the first word. No
-            # country in them: a pair in two countries is refused by a rule anyway.
-            # Their blocks are bounded tightly (all pairs up to 20 records, else the 3
-            # nearest names): the extra pairs per record stay constant as the domain grows.
+            # name's min-hash bands (typos in every word, a wrong first letter: they
+            # replace the first word's prefix and suffix keys, whose blocks were as broad)
+            # and the street's with the house number. Only the name bands carry the
+            # country: a pair in two countries is refused by a rule anyway. Their blocks
+            # are bounded tightly (all pairs up to 20 records, else the 3 nearest): the
+            # extra pairs per record stay constant as the domain grows.
             block_on(("street", "digits"), ("name", "word_prefix", 3, "first"), **_TYPO_BLOCKS),
             block_on(("street", "digits"), ("street", "word_prefix", 3, "longest"),
                      **_TYPO_BLOCKS),
             block_on(("name", "longest_tokens", 2), **_TYPO_BLOCKS),
             block_on("city", ("name", "word_prefix", 4, "first"), **_TYPO_BLOCKS),
-            block_on(("name", "word_prefix", 4, "first"), **_TYPO_BLOCKS),
-            block_on(("name", "word_suffix", 4, "first"), **_TYPO_BLOCKS),
             *_minhash_rules(),
         ],
         "rules": [

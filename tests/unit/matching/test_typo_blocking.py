@@ -147,7 +147,7 @@ def test_the_index_reads_fewer_records_for_a_key_of_a_bounded_rule():
             for name in rules if key.startswith(f"{name}:")}
     assert caps["tax_id"] == 50
     assert caps["country+name:first_token"] == 50
-    # the typo keys: longest words, first-word prefix and suffix; name min-hash bands
-    assert caps["name:word_suffix:4:first"] == 20
-    assert caps["country+name:minhash:0:2"] == 40
+    # the typo keys: the longest words, the name's min-hash bands
+    assert caps["name:longest_tokens:2"] == 20
+    assert caps["country+name:minhash:0:2"] == 20
     assert key_cap(settings, "name:word_suffix:4:first:ance", 10) == 10
