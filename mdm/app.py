@@ -89,6 +89,14 @@ def create_app(config: Config | None = None, *, http: bool = True) -> Flask:
 HTTP_MOUNT = "mdm_mount_http"  # a command-line app's way to mount its HTTP side on demand
 
 
+def http_mounted(app: Flask) -> Flask:
+    """``app`` with its HTTP side: a command-line app mounts it now (once)."""
+    mount = app.extensions.get(HTTP_MOUNT)
+    if mount is not None:
+        mount()
+    return app
+
+
 def mount_http(app: Flask) -> None:
     """Blueprints, the OpenAPI document, error handlers and request hooks (once per app)."""
     app.extensions.pop(HTTP_MOUNT, None)

@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from mdm import __version__, csvsafe
+from mdm.app import http_mounted
 from mdm.context import cli_context
 from mdm.db import db
 from mdm.errors import MdmError
@@ -43,6 +44,11 @@ ROOM_COMMANDS = {
     "match": "mdm.matching.cli:match_cmd",
     "contracts": "mdm.contract_registry.cli:contracts_group",
 }
+
+
+# Commands that come with the HTTP side (flask-smorest's ``openapi print|write``): the
+# command line's app mounts it when one of them is run.
+HTTP_COMMANDS = ("openapi",)
 
 
 def room_command(name: str) -> click.Command:
@@ -419,10 +425,13 @@ class HubGroup(FlaskGroup):
         command = super().get_command(ctx, cmd_name)  # loads the app, enters its context
         if command is None and cmd_name in ROOM_COMMANDS:
             command = room_command(cmd_name)
+        if command is None and cmd_name in HTTP_COMMANDS:
+            app = http_mounted(ctx.ensure_object(ScriptInfo).load_app())
+            command = app.cli.get_command(ctx, cmd_name)
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *ROOM_COMMANDS})
+        return sorted({*super().list_commands(ctx), *ROOM_COMMANDS, *HTTP_COMMANDS})
 
 
 def main() -> None:

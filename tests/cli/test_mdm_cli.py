@@ -144,7 +144,8 @@ print(json.dumps({"before": before, "after": after, "spec": spec}))
 """
 
 
-def test_the_command_line_app_mounts_its_http_side_on_demand(mdm, app, database_url) -> None:
+def test_the_command_line_app_mounts_its_http_side_on_demand(mdm, app, database_url,
+                                                             tmp_path) -> None:
     """The command line's app (http=False) registers no views until a command needs the
     OpenAPI document (mdm contracts bootstrap); the document it then builds is the served
     one. Every command, the other rooms' too (imported when used), is still listed and runs."""
@@ -166,3 +167,7 @@ def test_the_command_line_app_mounts_its_http_side_on_demand(mdm, app, database_
         assert f"\n  {name} " in listed
     assert "hierarchy" in mdm("hierarchy", "--help").stdout
     assert "bootstrap" in mdm("contracts", "--help").stdout
+    assert "\n  openapi " in listed
+    written = tmp_path / "openapi.json"
+    mdm("openapi", "write", str(written))
+    assert json.loads(written.read_text(encoding="utf-8")) == light["spec"]
