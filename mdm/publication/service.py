@@ -68,6 +68,15 @@ def _template_errors(value: Any) -> str | None:
     return None
 
 
+_Err = Callable[[str, str], None]
+_ALLOWED_SETTINGS = {
+    WEBHOOK: {"url", "timeout_seconds"},
+    AMQP: {"url", "exchange", "routing_key", "exchange_type", "declare", "mandatory",
+           "timeout_seconds"},
+    FILE: {"directory", "format"},
+}
+
+
 def _channel_errors(channel: str, cfg: dict[str, Any], policy: EgressPolicy | None
                     ) -> dict[str, list[str]]:
     """What is wrong with a channel's settings; ``policy`` also checks where it points
@@ -77,49 +86,55 @@ def _channel_errors(channel: str, cfg: dict[str, Any], policy: EgressPolicy | No
     def err(key: str, msg: str) -> None:
         errors.setdefault(f"channel_config.{key}", []).append(msg)
 
-    allowed = {WEBHOOK: {"url", "timeout_seconds"},
-               AMQP: {"url", "exchange", "routing_key", "exchange_type", "declare",
-                      "mandatory", "timeout_seconds"},
-               FILE: {"directory", "format"}}[channel]
-    for key in sorted(set(cfg) - allowed):
+    for key in sorted(set(cfg) - _ALLOWED_SETTINGS[channel]):
         err(key, f"Unknown setting for a {channel} channel.")
     timeout = cfg.get("timeout_seconds")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
                                 or not 0.1 <= timeout <= 120):
         err("timeout_seconds", "Must be a number between 0.1 and 120.")
-    if channel == WEBHOOK:
-        url = cfg.get("url")
-        parsed = urlparse(url) if isinstance(url, str) else None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
-            err("url", "An http:// or https:// URL is required.")
-        elif policy is not None and (problem := policy.url_problem(
-                url, credentials_allowed=False)):  # type: ignore[arg-type]
-            err("url", problem)
-    elif channel == AMQP:
-        url = cfg.get("url")
-        if url is not None and (not isinstance(url, str)
-                                or urlparse(url).scheme not in ("amqp", "amqps")):
-            err("url", "Must be an amqp:// or amqps:// URL.")
-        elif policy is not None and (problem := policy.url_problem(
-                url or DEFAULT_AMQP_URL, credentials_allowed=True)):
-            err("url", problem)
-        for key in ("exchange", "routing_key"):
-            if key in cfg and (problem := _template_errors(cfg[key])):
-                err(key, problem)
-        if cfg.get("exchange_type", "topic") not in EXCHANGE_TYPES:
-            err("exchange_type", f"One of {', '.join(EXCHANGE_TYPES)}.")
-        for key in ("declare", "mandatory"):
-            if key in cfg and not isinstance(cfg[key], bool):
-                err(key, "Must be true or false.")
-    else:
-        if policy is not None:
-            try:
-                policy.drop_directory(cfg.get("directory"))
-            except TargetRefused as exc:
-                err("directory", exc.reason)
-        if cfg.get("format", "csv") not in FORMATS:
-            err("format", f"One of {', '.join(FORMATS)}.")
+    {WEBHOOK: _webhook_errors, AMQP: _amqp_errors, FILE: _file_errors}[channel](
+        cfg, policy, err)
     return errors
+
+
+def _webhook_errors(cfg: dict[str, Any], policy: EgressPolicy | None, err: _Err) -> None:
+    url = cfg.get("url")
+    if not isinstance(url, str):
+        err("url", "An http:// or https:// URL is required.")
+        return
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        err("url", "An http:// or https:// URL is required.")
+    elif policy is not None and (problem := policy.url_problem(url, credentials_allowed=False)):
+        err("url", problem)
+
+
+def _amqp_errors(cfg: dict[str, Any], policy: EgressPolicy | None, err: _Err) -> None:
+    url = cfg.get("url")
+    if url is not None and (not isinstance(url, str)
+                            or urlparse(url).scheme not in ("amqp", "amqps")):
+        err("url", "Must be an amqp:// or amqps:// URL.")
+    elif policy is not None and (problem := policy.url_problem(
+            url or DEFAULT_AMQP_URL, credentials_allowed=True)):
+        err("url", problem)
+    for key in ("exchange", "routing_key"):
+        if key in cfg and (problem := _template_errors(cfg[key])):
+            err(key, problem)
+    if cfg.get("exchange_type", "topic") not in EXCHANGE_TYPES:
+        err("exchange_type", f"One of {', '.join(EXCHANGE_TYPES)}.")
+    for key in ("declare", "mandatory"):
+        if key in cfg and not isinstance(cfg[key], bool):
+            err(key, "Must be true or false.")
+
+
+def _file_errors(cfg: dict[str, Any], policy: EgressPolicy | None, err: _Err) -> None:
+    if policy is not None:
+        try:
+            policy.drop_directory(cfg.get("directory"))
+        except TargetRefused as exc:
+            err("directory", exc.reason)
+    if cfg.get("format", "csv") not in FORMATS:
+        err("format", f"One of {', '.join(FORMATS)}.")
 
 
 def _validate(session: Session, registry: DomainRegistry, data: dict[str, Any],
@@ -148,6 +163,19 @@ def _validate(session: Session, registry: DomainRegistry, data: dict[str, Any],
             errors.update(_channel_errors(channel, cfg, policy))
         if channel == FILE and trigger != SCHEDULE:
             errors["trigger"] = ["A file drop is written on a schedule: use trigger 'schedule'."]
+    errors.update(_timing_errors(data, trigger))
+    if data.get("contract_version") and not data.get("contract_subject"):
+        errors["contract_version"] = ["Pin a contract_subject too."]
+    if not errors and data.get("contract_subject"):
+        errors.update(_contract_errors(session, data["contract_subject"],
+                                       data.get("contract_version")))
+    if errors:
+        raise ValidationFailed("The subscription is not valid.", errors=errors)
+
+
+def _timing_errors(data: dict[str, Any], trigger: str) -> dict[str, list[str]]:
+    """Trigger, schedule and retry settings."""
+    errors: dict[str, list[str]] = {}
     if trigger not in TRIGGERS:
         errors["trigger"] = [f"One of {', '.join(TRIGGERS)}."]
     schedule = data.get("schedule")
@@ -160,16 +188,10 @@ def _validate(session: Session, registry: DomainRegistry, data: dict[str, Any],
         errors["schedule"] = ["Only scheduled subscriptions take a cron expression."]
     if data.get("schedule_mode", SNAPSHOT) not in SCHEDULE_MODES:
         errors["schedule_mode"] = [f"One of {', '.join(SCHEDULE_MODES)}."]
-    if data.get("contract_version") and not data.get("contract_subject"):
-        errors["contract_version"] = ["Pin a contract_subject too."]
     initial = data.get("retry_initial_seconds", 1.0)
     if data.get("retry_max_seconds", 600.0) < initial:
         errors["retry_max_seconds"] = ["Must not be smaller than retry_initial_seconds."]
-    if not errors and data.get("contract_subject"):
-        errors.update(_contract_errors(session, data["contract_subject"],
-                                       data.get("contract_version")))
-    if errors:
-        raise ValidationFailed("The subscription is not valid.", errors=errors)
+    return errors
 
 
 def _contract_errors(session: Session, subject: str, version: str | None) -> dict[str, list[str]]:
