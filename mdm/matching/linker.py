@@ -36,6 +36,7 @@ from mdm.matching.clustering import Constraints
 from mdm.matching.comparisons import row_table
 from mdm.matching.decisions import Action, MatchDecision, PairOutcome
 from mdm.matching.domains import settings_for, validate_all
+from mdm.matching.engine import MatchEngine
 from mdm.matching.explanations import stored_pair, strongest
 from mdm.matching.incremental import decide, engine_for
 from mdm.matching.models import INCREMENTAL, MatchDecisionRecord
@@ -166,28 +167,49 @@ class MatchingLinker:
         engine = engine_for(settings, params)
         prepared = [settings.prepare(Record(f"{_NEW}{p.index}", p.source_system, p.attributes))
                     for p in pending]
+        caps, hashes = self._key_hashes(domain, prepared)
+        lock_key_hashes(session, domain, caps)
+        found, hits = index.candidates(session, domain, settings, caps)
+        rows = _Rows(prepared, hits)
+        # 1. Every record's candidates; 2. all pairs scored at once, as a batch scores them.
+        left, right = self._candidate_pairs(rows, hashes, caps, found)
+        scored = _scored(engine, rows, left, right)
+        # 3. Members of the golden records a record might join (merges are checked
+        # against every member: no chained merges).
+        joinable = {hits[rows.stored_ids[j - rows.new]].golden_id
+                    for pairs in scored for w, j in pairs
+                    if w >= engine.auto_weight and j >= rows.new}
+        members: dict[str, list[PreparedRecord]] = {
+            g: [m.prepared for m in group]
+            for g, group in index.members(session, domain, settings, joinable).items()}
+        # 4. Record by record, in request order: an earlier record's cluster is known.
+        return self._place(engine, rows, hashes, scored, members)
+
+    def _key_hashes(self, domain: str, prepared: list[PreparedRecord]
+                    ) -> tuple[dict[int, int], list[list[int]]]:
+        """Each record's blocking-key hashes (in key order, once each) and each hash's cap."""
         caps: dict[int, int] = {}
         hashes: list[list[int]] = []
         for p in prepared:
             mine = []
-            for key in index.keys_of(settings, p):
+            for key in index.keys_of(self.settings, p):
                 h = index.key_hash(domain, key)
                 if h not in caps:
-                    caps[h] = index.key_cap(settings, key)
+                    caps[h] = index.key_cap(self.settings, key)
                 mine.append(h)
             hashes.append(list(dict.fromkeys(mine)))
-        lock_key_hashes(session, domain, caps)
-        found, hits = index.candidates(session, domain, settings, caps)
+        return caps, hashes
 
-        # 1. Every record's candidates, per key at most its cap: the newest earlier
-        # records of the request, then the newest stored ones.
-        stored_ids = sorted(hits)
-        position = {sr_id: len(prepared) + k for k, sr_id in enumerate(stored_ids)}
+    def _candidate_pairs(self, rows: _Rows, hashes: list[list[int]], caps: dict[int, int],
+                         found: dict[int, list[int]]) -> tuple[list[int], list[int]]:
+        """Pairs (row numbers) to score: per key at most its cap, the newest earlier
+        records of the request first, then the newest stored ones."""
+        position = {sr_id: rows.new + k for k, sr_id in enumerate(rows.stored_ids)}
         left: list[int] = []
         right: list[int] = []
         earlier: dict[int, list[int]] = defaultdict(list)
-        link_only = settings.link_type == "link_only"
-        for i, (me, mine) in enumerate(zip(prepared, hashes, strict=True)):
+        link_only = self.settings.link_type == "link_only"
+        for i, (me, mine) in enumerate(zip(rows.prepared, hashes, strict=True)):
             seen: set[int] = set()
             for h in mine:
                 cap = caps[h]
@@ -199,43 +221,21 @@ class MatchingLinker:
                     if j in seen:
                         continue
                     seen.add(j)
-                    other = prepared[j] if j < len(prepared) else hits[stored_ids[
-                        j - len(prepared)]].prepared
-                    if link_only and other.source_system == me.source_system:
+                    if link_only and rows.record(j).source_system == me.source_system:
                         continue
                     left.append(i)
                     right.append(j)
+        return left, right
 
-        # 2. All pairs scored at once, as a batch scores them.
-        rows = [p.values for p in prepared] + [hits[s].prepared.values for s in stored_ids]
-        weights: list[float] = []
-        if left:
-            table = row_table(rows)
-            weights = engine.weight_array(table[np.asarray(left)],
-                                          table[np.asarray(right)]).tolist()
-        scored: list[list[tuple[float, int]]] = [[] for _ in prepared]
-        for i, j, w in zip(left, right, weights, strict=True):
-            if w >= engine.review_weight:
-                scored[i].append((w, j))
-
-        # 3. Members of the golden records a record might join (merges are checked
-        # against every member: no chained merges).
-        joinable = {hits[stored_ids[j - len(prepared)]].golden_id
-                    for pairs in scored for w, j in pairs
-                    if w >= engine.auto_weight and j >= len(prepared)}
-        members: dict[str, list[PreparedRecord]] = {
-            g: [m.prepared for m in group]
-            for g, group in index.members(session, domain, settings, joinable).items()}
-        cluster_of: dict[str, str] = {hits[s].prepared.id: hits[s].golden_id
-                                      for s in stored_ids}
+    def _place(self, engine: MatchEngine, rows: _Rows, hashes: list[list[int]],
+               scored: list[list[tuple[float, int]]],
+               members: dict[str, list[PreparedRecord]]) -> list[LinkDecision]:
+        cluster_of: dict[str, str] = {rows.hits[s].prepared.id: rows.hits[s].golden_id
+                                      for s in rows.stored_ids}
         constraints = Constraints.of(None)
-
-        # 4. Record by record, in request order: an earlier record's cluster is known.
         out: list[LinkDecision] = []
-        for i, me in enumerate(prepared):
-            candidates = [(w, prepared[j] if j < len(prepared)
-                           else hits[stored_ids[j - len(prepared)]].prepared)
-                          for w, j in scored[i]]
+        for i, me in enumerate(rows.prepared):
+            candidates = [(w, rows.record(j)) for w, j in scored[i]]
             decision = decide(engine, me, candidates, members, cluster_of, constraints)
             if decision.action is Action.MERGE:
                 assert decision.target_cluster_id is not None
@@ -428,3 +428,34 @@ def _reindex_updates(session: Session) -> None:
         settings = settings_for(registry.get(domain))
         if settings is not None:
             index.reindex(session, domain, settings, ids)
+
+
+class _Rows:
+    """The records a link compares, by row number: the request's new records first, then
+    the stored candidates in source-record id order."""
+
+    def __init__(self, prepared: list[PreparedRecord], hits: dict[int, index.Member]) -> None:
+        self.prepared, self.hits = prepared, hits
+        self.new = len(prepared)
+        self.stored_ids = sorted(hits)
+
+    def record(self, j: int) -> PreparedRecord:
+        return (self.prepared[j] if j < self.new
+                else self.hits[self.stored_ids[j - self.new]].prepared)
+
+
+def _scored(engine: MatchEngine, rows: _Rows, left: list[int], right: list[int]
+            ) -> list[list[tuple[float, int]]]:
+    """Each new record's candidates at or above the review weight, as (weight, row)."""
+    table_rows = ([p.values for p in rows.prepared]
+                  + [rows.hits[s].prepared.values for s in rows.stored_ids])
+    weights: list[float] = []
+    if left:
+        table = row_table(table_rows)
+        weights = engine.weight_array(table[np.asarray(left)],
+                                      table[np.asarray(right)]).tolist()
+    scored: list[list[tuple[float, int]]] = [[] for _ in rows.prepared]
+    for i, j, w in zip(left, right, weights, strict=True):
+        if w >= engine.review_weight:
+            scored[i].append((w, j))
+    return scored
