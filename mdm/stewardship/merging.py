@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Container
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import combinations
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from mdm.audit.service import audit
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
+from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import NotAMatchHeld, NotAMember, NotFound, ValidationFailed, WrongState
 from mdm.records import golden as gold
@@ -92,37 +94,13 @@ def merge_in_transaction(session: Session, registry: DomainRegistry, ctx: Reques
            unpublished: Container[str] = ()) -> MergeOutcome:
     """``merge`` inside the caller's transaction (a review task's decision); no commit."""
     ids = list(dict.fromkeys(golden_ids))
-    if len(ids) < 2:
-        raise ValidationFailed("Name at least two different golden records.",
-                               errors={"golden_ids": ["Two or more distinct ids."]})
-    goldens = lock_goldens(session, ids)
-    for gid, pre in preconditions.items():
-        if gid in goldens:
-            check(pre, golden_etag(goldens[gid]), f"Golden record '{gid}'")
-    domains = {g.domain for g in goldens.values()}
-    if len(domains) > 1:
-        raise ValidationFailed("Golden records of different domains cannot be merged.",
-                               errors={"golden_ids": [f"Domains: {', '.join(sorted(domains))}"]})
-    for g in goldens.values():
-        ensure_active(g)
-    domain = domains.pop()
+    goldens = _lock_mergeable(session, ids, preconditions)
+    domain = next(iter(goldens.values())).domain
     definition = registry.get(domain)
     survivor = min(goldens.values(), key=lambda g: (g.created_at, g.id))
     victims = sorted((g for g in goldens.values() if g.id != survivor.id), key=lambda g: g.id)
     victim_ids = [v.id for v in victims]
-
-    members: dict[str, list[int]] = defaultdict(list)
-    for sr_id, gid in session.execute(
-        select(SourceRecord.id, SourceRecord.golden_id).where(SourceRecord.golden_id.in_(ids))
-    ).all():
-        members[gid].append(sr_id)
-    blocking = decisions_between(session, domain, {
-        gid: {gid, *(f"{SR_PREFIX}{s}" for s in members[gid])} for gid in ids})
-    if blocking:
-        d = blocking[0]
-        raise NotAMatchHeld(f"{d.left_key} and {d.right_key} are marked not-a-match (decision "
-                            f"{d.id}: {d.reason}); revoke that decision before merging.",
-                            decision_id=d.id)
+    members = _members_not_held_apart(session, domain, ids)
 
     now = utcnow()
     op_id = new_id()
@@ -156,6 +134,45 @@ def merge_in_transaction(session: Session, registry: DomainRegistry, ctx: Reques
           after=operation_dict(op), reason=reason)
     pending.write(session)
     return MergeOutcome(op, survivor)
+
+
+def _lock_mergeable(session: Session, ids: list[str],
+                    preconditions: dict[str, Precondition]) -> dict[str, GoldenRecord]:
+    """Lock the golden records of a merge and check them: two or more, the versions the
+    caller saw, one domain, all active."""
+    if len(ids) < 2:
+        raise ValidationFailed("Name at least two different golden records.",
+                               errors={"golden_ids": ["Two or more distinct ids."]})
+    goldens = lock_goldens(session, ids)
+    for gid, pre in preconditions.items():
+        if gid in goldens:
+            check(pre, golden_etag(goldens[gid]), f"Golden record '{gid}'")
+    domains = {g.domain for g in goldens.values()}
+    if len(domains) > 1:
+        raise ValidationFailed("Golden records of different domains cannot be merged.",
+                               errors={"golden_ids": [f"Domains: {', '.join(sorted(domains))}"]})
+    for g in goldens.values():
+        ensure_active(g)
+    return goldens
+
+
+def _members_not_held_apart(session: Session, domain: str, ids: list[str]
+                                  ) -> dict[str, list[int]]:
+    """Each golden record's source record ids; refuses when a not-a-match decision holds
+    two of them (or two of their source records) apart."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for sr_id, gid in session.execute(
+        select(SourceRecord.id, SourceRecord.golden_id).where(SourceRecord.golden_id.in_(ids))
+    ).all():
+        members[gid].append(sr_id)
+    blocking = decisions_between(session, domain, {
+        gid: {gid, *(f"{SR_PREFIX}{s}" for s in members[gid])} for gid in ids})
+    if blocking:
+        d = blocking[0]
+        raise NotAMatchHeld(f"{d.left_key} and {d.right_key} are marked not-a-match (decision "
+                            f"{d.id}: {d.reason}); revoke that decision before merging.",
+                            decision_id=d.id)
+    return members
 
 
 def _move_source_records(session: Session, from_ids: list[str], to_id: str,
@@ -242,6 +259,39 @@ def unmerge(
     check(precondition, golden_etag(golden), f"Golden record '{golden_id}'")
     ensure_active(golden)
     definition = registry.get(golden.domain)
+    wanted, undoes = _records_to_split(session, golden, source_record_ids, operation_id)
+
+    now = utcnow()
+    op_id = new_id()
+    pending = gold.Pending()
+    # split_into is filled in once the new record exists (the key keeps its place)
+    extra: dict[str, Any] = {"split_from": golden.id, "split_into": None,
+                             "source_record_ids": wanted, "operation_id": op_id}
+    created = _split_into_new(session, pending, ctx, definition, golden, wanted, extra,
+                              reason=reason, at=now, new_requests=golden.id not in unpublished)
+    op = LineageOperation(
+        id=op_id, domain=golden.domain, kind=UNMERGE, survivor_id=golden.id,
+        other_ids=[created.id], source_record_ids=wanted, undoes=undoes, actor=ctx.actor.name,
+        reason=reason, request_id=ctx.request_id, at=now)
+    session.add(op)
+    session.flush()
+    session.add_all([LineageLink(operation_id=op_id, golden_id=golden.id, role="source"),
+                     LineageLink(operation_id=op_id, golden_id=created.id, role="split")])
+    if remember:
+        record_not_a_match(session, ctx, golden.domain, GOLDEN_KIND, golden.id, created.id,
+                           reason=reason, origin=f"unmerge:{op_id}")
+    audit(session, ctx, "stewardship.unmerge", "lineage_operation", op_id, domain=golden.domain,
+          after=operation_dict(op), reason=reason)
+    pending.write(session)
+    session.commit()
+    return MergeOutcome(op, golden, created)
+
+
+def _records_to_split(session: Session, golden: GoldenRecord,
+                      source_record_ids: list[int] | None, operation_id: str | None
+                      ) -> tuple[list[int], str | None]:
+    """The source records an unmerge takes out of ``golden`` (those named, or those merge
+    ``operation_id`` brought in), and the merge it undoes; refuses what cannot be split."""
     attached = dict(session.execute(
         select(SourceRecord.id, SourceRecord.active).where(SourceRecord.golden_id == golden.id)
     ).all())
@@ -273,43 +323,32 @@ def unmerge(
         raise ValidationFailed("Nothing would be left: a golden record keeps at least one "
                                "active source record.",
                                errors={"source_records": ["Leave at least one active record."]})
+    return wanted, undoes
 
-    now = utcnow()
-    op_id = new_id()
+
+def _split_into_new(session: Session, pending: gold.Pending, ctx: RequestContext,
+                    definition: DomainDefinition, golden: GoldenRecord, wanted: list[int],
+                    extra: dict[str, Any], *, reason: str, at: datetime,
+                    new_requests: bool) -> GoldenRecord:
+    """Move ``wanted`` into a new golden record and re-survive both; versions go to
+    ``pending``. ``extra`` (the versions' context) gains ``split_into``."""
     created = GoldenRecord(id=new_id(), domain=golden.domain, status=ACTIVE, version=1,
                            attributes={}, provenance={}, overrides={}, search_name="",
-                           quality_status="ok", created_at=now, updated_at=now)
+                           quality_status="ok", created_at=at, updated_at=at)
     session.add(created)
     session.flush()
     _move_source_records(session, [golden.id], created.id, wanted)
     views = gold.source_views(session, [golden.id, created.id])
-    pending = gold.Pending()
     created.attributes, created.provenance, created.quality_status = gold.compute(
         definition, views.get(created.id, []))
     created.search_name = gold.fold(str(created.attributes.get(definition.display, "")))
-    extra = {"split_from": golden.id, "split_into": [created.id], "source_record_ids": wanted,
-             "operation_id": op_id}
+    extra["split_into"] = [created.id]
     gold.record_version(pending, ctx, created, action="golden.unmerge", event_type="created",
-                        before=None, reason=reason, extra=extra, at=now)
+                        before=None, reason=reason, extra=extra, at=at)
     gold.refresh(session, pending, ctx, definition, golden, views.get(golden.id, []),
                  action="golden.unmerge", reason=reason, extra=extra, force=True,
-                 event_type="unmerged", new_requests=golden.id not in unpublished)
-    op = LineageOperation(
-        id=op_id, domain=golden.domain, kind=UNMERGE, survivor_id=golden.id,
-        other_ids=[created.id], source_record_ids=wanted, undoes=undoes, actor=ctx.actor.name,
-        reason=reason, request_id=ctx.request_id, at=now)
-    session.add(op)
-    session.flush()
-    session.add_all([LineageLink(operation_id=op_id, golden_id=golden.id, role="source"),
-                     LineageLink(operation_id=op_id, golden_id=created.id, role="split")])
-    if remember:
-        record_not_a_match(session, ctx, golden.domain, GOLDEN_KIND, golden.id, created.id,
-                           reason=reason, origin=f"unmerge:{op_id}")
-    audit(session, ctx, "stewardship.unmerge", "lineage_operation", op_id, domain=golden.domain,
-          after=operation_dict(op), reason=reason)
-    pending.write(session)
-    session.commit()
-    return MergeOutcome(op, golden, created)
+                 event_type="unmerged", new_requests=new_requests)
+    return created
 
 
 def lineage(session: Session, golden_id: str, max_operations: int = 1000) -> dict[str, Any]:
