@@ -11,6 +11,7 @@ from flask import Flask, g
 from flask.json.provider import DefaultJSONProvider
 
 from mdm import __version__
+from mdm.cli import register_commands
 from mdm.config import Config
 from mdm.db import db
 from mdm.domains.registry import load_registry
@@ -79,8 +80,6 @@ def create_app(config: Config | None = None, *, http: bool = True) -> Flask:
         mount_http(app)
     else:
         app.extensions[HTTP_MOUNT] = partial(mount_http, app)
-
-    from mdm.cli import register_commands
 
     register_commands(app, rooms=http)  # the command line imports the others' when used
     return app

@@ -45,7 +45,7 @@ def fresh_database(kind: str, workdir: Path) -> str:
 
 def mdm(url: str, *args: str) -> str:
     env = {**os.environ, "MDM_DATABASE_URL": url, "MDM_LOG_LEVEL": "WARNING"}
-    proc = subprocess.run([sys.executable, "-m", "mdm.cli", *args], env=env, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "mdm", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, check=True)
     return proc.stdout.strip()
 

@@ -79,7 +79,7 @@ def run_step(url: str, *args: str, stdout: Path | None = None) -> dict[str, Any]
     out = stdout.open("w", encoding="utf-8") if stdout else subprocess.PIPE
     started = time.perf_counter()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "mdm.cli", *args], env=env, cwd=h.ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "mdm", *args], env=env, cwd=h.ROOT,
                                 stdout=out, stderr=subprocess.PIPE, text=True)
         with TreeMemory(proc.pid) as memory:
             text, err = proc.communicate()

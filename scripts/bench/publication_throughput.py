@@ -150,7 +150,7 @@ def main() -> None:
     # 1. throughput: a backlog of changes, then one worker drains it
     write_changes(app, ctx, 0, args.events, 1000)
     env = {**os.environ, "MDM_DATABASE_URL": url, "MDM_LOG_LEVEL": "WARNING"}
-    worker = subprocess.Popen([sys.executable, "-m", "mdm.cli", "worker", "--batch-size",
+    worker = subprocess.Popen([sys.executable, "-m", "mdm", "worker", "--batch-size",
                                str(args.batch_size), "--poll-interval", "0.05"], env=env)
     try:
         wait_delivered(app, args.events, timeout=600)

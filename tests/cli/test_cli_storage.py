@@ -16,7 +16,7 @@ def test_a_command_checkpoints_and_removes_the_write_ahead_log(tmp_path: Path) -
     env = {**os.environ, "MDM_DATABASE_URL": f"sqlite:///{path}", "MDM_LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(ROOT)}
     for args in (["db", "upgrade"], ["sources", "add", "ERP", "--name", "ERP", "--kind", "erp"]):
-        proc = subprocess.run([sys.executable, "-m", "mdm.cli", *args], env=env, cwd=tmp_path,
+        proc = subprocess.run([sys.executable, "-m", "mdm", *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=180)
         assert proc.returncode == 0, proc.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == ["own.sqlite3"]

@@ -27,7 +27,7 @@ def mdm(database_url, clean_db, tmp_path):
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [sys.executable, "-m", "mdm.cli", *args],
+            [sys.executable, "-m", "mdm", *args],
             env=env,
             cwd=tmp_path,
             capture_output=True,

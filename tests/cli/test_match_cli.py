@@ -31,7 +31,7 @@ def mdm(database_url, clean_db, tmp_path):
            "MDM_MATCHING_DISABLED": "supplier", "PYTHONPATH": str(ROOT)}
 
     def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([sys.executable, "-m", "mdm.cli", *args], env=env, cwd=tmp_path,
+        proc = subprocess.run([sys.executable, "-m", "mdm", *args], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == code, proc.stderr
         return proc

@@ -28,7 +28,7 @@ def mdm(database_url, clean_db, tmp_path):
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [sys.executable, "-m", "mdm.cli", *args],
+            [sys.executable, "-m", "mdm", *args],
             env=env,
             cwd=tmp_path,
             capture_output=True,
@@ -121,7 +121,7 @@ def test_db_upgrade_on_a_fresh_sqlite_file(tmp_path) -> None:
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "mdm.cli", "db", "upgrade"],
+        [sys.executable, "-m", "mdm", "db", "upgrade"],
         env=env,
         capture_output=True,
         text=True,

@@ -21,7 +21,7 @@ def _run(module: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess
 
 
 def test_mdm_version_is_the_package_version(tmp_path: Path) -> None:
-    proc = _run("mdm.cli", "--version", tmp_path=tmp_path)
+    proc = _run("mdm", "--version", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"mdm {PACKAGE_VERSION}"
 
@@ -33,7 +33,7 @@ def test_contracts_version_is_the_package_version(tmp_path: Path) -> None:
 
 
 def test_mdm_help_shows_only_the_hubs_options_and_commands(tmp_path: Path) -> None:
-    proc = _run("mdm.cli", "--help", tmp_path=tmp_path)
+    proc = _run("mdm", "--help", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stderr
     options = proc.stdout.split("Options:")[1].split("Commands:")[0]
     commands = {line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines()

@@ -63,7 +63,7 @@ def spawn(database_url: str, session: Any, tmp_path: Path
 
     def start(*args: str) -> subprocess.Popen[bytes]:
         with logs.open("ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "mdm.cli", *args], env=env,
+            proc = subprocess.Popen([sys.executable, "-m", "mdm", *args], env=env,
                                     stdout=log, stderr=log)
         procs.append(proc)
         return proc

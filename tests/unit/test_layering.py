@@ -22,7 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 PENDING = {
-    frozenset({"app", "cli"}): "the app factory registers the CLI; the CLI builds the app",
     frozenset({"audit", "records"}): "records writes audit; audit rebuilds states from history",
     frozenset({"events", "records"}): "records writes events; payloads come from its versions",
     frozenset({"matching", "records"}): "loading runs matching's batch after a large first load",
