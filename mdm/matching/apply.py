@@ -598,13 +598,9 @@ def _merge(session: Session, batch: _Batch, definition: DomainDefinition, plan: 
     victim_ids = [v.id for v in victims]
     moved = sorted(s for v in victim_ids for s, _ in members[v])
     extra = {"survivor": survivor.id, "victims": victim_ids, "operation_id": op_id}
+    stewardship.mark_merged(batch.pending, ctx, victims, survivor.id, extra,
+                            reason=plan.reason, at=now)
     for v in victims:
-        before = gold.snapshot(v)
-        v.status, v.merged_into = MERGED, survivor.id
-        v.version += 1
-        v.updated_at = now
-        gold.record_version(batch.pending, ctx, v, action="golden.merge", event_type="merged",
-                            before=before, reason=plan.reason, extra=extra)
         members[survivor.id].extend(members.pop(v.id, []))
         views[survivor.id].extend(views.pop(v.id, []))
         batch.moves.append({"from_id": v.id, "to_id": survivor.id})

@@ -108,13 +108,7 @@ def merge_in_transaction(session: Session, registry: DomainRegistry, ctx: Reques
     _move_source_records(session, victim_ids, survivor.id)
     pending = gold.Pending()
     extra = {"survivor": survivor.id, "victims": victim_ids, "operation_id": op_id}
-    for v in victims:
-        before = gold.snapshot(v)
-        v.status, v.merged_into = MERGED, survivor.id
-        v.version += 1
-        v.updated_at = now
-        gold.record_version(pending, ctx, v, action="golden.merge", event_type="merged",
-                            before=before, reason=reason, extra=extra)
+    mark_merged(pending, ctx, victims, survivor.id, extra, reason=reason, at=now)
     supersede_requests(session, victim_ids, f"merged into {survivor.id}")
     views = gold.source_views(session, [survivor.id]).get(survivor.id, [])
     gold.refresh(session, pending, ctx, definition, survivor, views, action="golden.merge",
@@ -134,6 +128,20 @@ def merge_in_transaction(session: Session, registry: DomainRegistry, ctx: Reques
           after=operation_dict(op), reason=reason)
     pending.write(session)
     return MergeOutcome(op, survivor)
+
+
+def mark_merged(pending: gold.Pending, ctx: RequestContext, victims: list[GoldenRecord],
+                survivor_id: str, extra: dict[str, Any], *, reason: str | None,
+                at: datetime) -> None:
+    """The victims of a merge become ``merged`` into the survivor, each with its version
+    (stewardship's merge and mdm match's bulk apply alike)."""
+    for v in victims:
+        before = gold.snapshot(v)
+        v.status, v.merged_into = MERGED, survivor_id
+        v.version += 1
+        v.updated_at = at
+        gold.record_version(pending, ctx, v, action="golden.merge", event_type="merged",
+                            before=before, reason=reason, extra=extra)
 
 
 def _lock_mergeable(session: Session, ids: list[str],
