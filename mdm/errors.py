@@ -53,6 +53,12 @@ class Conflict(MdmError):
     code = "conflict"
 
 
+class ChangedMeanwhile(Conflict):
+    """Another writer changed the record between this request's read and its write."""
+
+    code = "changed_meanwhile"
+
+
 class AlreadyExists(Conflict):
     """Something with this name or key is already registered."""
 

@@ -17,7 +17,7 @@ from mdm.audit.service import audit
 from mdm.context import RequestContext
 from mdm.db import new_id, utcnow
 from mdm.domains.registry import DomainRegistry
-from mdm.errors import Conflict, NotFound, ValidationFailed
+from mdm.errors import AlreadyExists, ClaimedByAnother, NotFound, ValidationFailed
 from mdm.events import service as events
 from mdm.events.models import ChangeEvent
 from mdm.publication import filters, runs, signing
@@ -238,7 +238,7 @@ def create(session: Session, ctx: RequestContext, registry: DomainRegistry,
     ``policy`` says where subscriptions may point (default: from the environment)."""
     _validate(session, registry, data, policy or EgressPolicy.from_env())
     if session.scalar(select(Subscription.id).where(Subscription.name == data["name"])):
-        raise Conflict(f"A subscription named '{data['name']}' exists.",
+        raise AlreadyExists(f"A subscription named '{data['name']}' exists.",
                        errors={"name": ["Already taken."]})
     now = utcnow()
     secret = signing.new_secret() if data["channel"] == WEBHOOK else None
@@ -265,7 +265,7 @@ def create(session: Session, ctx: RequestContext, registry: DomainRegistry,
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"A subscription named '{data['name']}' exists.",
+        raise AlreadyExists(f"A subscription named '{data['name']}' exists.",
                        errors={"name": ["Already taken."]}) from exc
     return sub, secret
 
@@ -443,7 +443,7 @@ def run_now(session_factory: Callable[[], Session], ctx: RequestContext, registr
         run = backfill(session, ctx, sub.id, kind=kind or sub.schedule_mode, reason="manual")
         run_id = run.id
         if not runs.claim(session, run_id):
-            raise Conflict("The run was claimed by a worker.")
+            raise ClaimedByAnother("The run was claimed by a worker.")
     runs.execute(session_factory, registry, run_id, policy or EgressPolicy.from_env())
     with session_factory() as session:
         done = session.get(Run, run_id)

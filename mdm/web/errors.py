@@ -10,7 +10,7 @@ from flask_smorest import Api
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from mdm.errors import Conflict, MdmError
+from mdm.errors import ChangedMeanwhile, MdmError
 
 log = logging.getLogger("mdm.errors")
 
@@ -84,7 +84,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Any:
-        err = Conflict("The record was changed by someone else; read it again and retry.")
+        err = ChangedMeanwhile("The record was changed by someone else; read it again and "
+                               "retry.")
         return _body(err.status, err.code, err.message), err.status
 
     @app.errorhandler(Exception)

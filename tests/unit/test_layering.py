@@ -98,3 +98,17 @@ def test_the_pure_matching_engine_touches_no_framework_or_database() -> None:
     offenders = {stem: sorted(filter(forbidden, imports_of(folder / f"{stem}.py")))
                  for stem in sorted(PURE_MATCHING)}
     assert {stem: names for stem, names in offenders.items() if names} == {}
+
+
+def test_conflicts_are_raised_by_condition() -> None:
+    """A 409 a client may act on names its condition (``mdm.errors``: AlreadyExists,
+    WrongState, ChangedMeanwhile...), each with its own code: the bare family is not raised."""
+    bare = []
+    for path in (ROOT / "mdm").rglob("*.py"):
+        if path.name == "errors.py" and path.parent.name == "mdm":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "Conflict"):
+                bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bare == []
