@@ -208,7 +208,27 @@ def estimate_params(
     u_pairs = int(left.size)
     report("train_u", u_pairs, u_pairs)
 
-    # m by EM, one session per training blocking rule
+    m, sessions = _estimate_m(settings, index, counter, u, rng, report)
+    lam_global, blocked_total, expected_matches = _estimate_prior(
+        settings, index, counter, m, u, rng, n)
+    report("train_prior", 1, 1)
+
+    params = ModelParams(
+        settings.version,
+        float(lam_global),
+        {c.name: ComparisonParams(m[c.name], u[c.name]) for c in settings.comparisons},
+        {"records": n, "u_pairs": u_pairs, "em_sessions": sessions,
+         "blocked_pairs_estimate": blocked_total,
+         "expected_matches": round(expected_matches, 1)},
+    )
+    return params.with_term_frequencies(term_frequencies(settings, rows, params))
+
+
+def _estimate_m(settings: MatchSettings, index: BlockIndex, counter: PatternCounter,
+                u: dict[str, list[float]], rng: np.random.Generator, report: Progress
+                ) -> tuple[dict[str, list[float]], list[dict[str, Any]]]:
+    """m by EM, one session per training blocking rule, averaged; and the sessions."""
+    training = settings.training
     names = [rule.name for rule in settings.blocking]
     em_rules = training.em_blocking or names
     m_sum: dict[str, list[np.ndarray]] = {c.name: [] for c in settings.comparisons}
@@ -234,40 +254,38 @@ def estimate_params(
         name: ([float(x) for x in np.mean(vals, axis=0)] if vals else m_start[name])
         for name, vals in m_sum.items()
     }
+    return m, sessions
 
-    # prior: share of matches among all blocked pairs, scaled to all pairs
+
+def _estimate_prior(settings: MatchSettings, index: BlockIndex, counter: PatternCounter,
+                    m: dict[str, list[float]], u: dict[str, list[float]],
+                    rng: np.random.Generator, n: int) -> tuple[float, int, float]:
+    """The prior: the share of matches among all blocked pairs (EM per rule with m and u
+    fixed), scaled to all pairs; with the blocked pairs and expected matches it rests on."""
+    training = settings.training
     lam_global = training.probability_two_random_records_match
     blocked_total = 0
     expected_matches = 0.0
-    if lam_global is None:
-        per_rule = max(1, training.max_em_pairs // max(1, len(names)))
-        everything = {c.name for c in settings.comparisons}
-        for r in range(len(names)):
-            count = index.count_pairs(r)
-            left, right = _sample_rule_pairs(index, r, per_rule, rng, dedupe_earlier=True)
-            if left.size == 0:
-                continue
-            rate = min(1.0, per_rule / count)
-            _, lam_rule, _ = run_em(settings, counter(left, right), m, u,
-                                    active=everything, prior=0.1, estimate_m=False)
-            blocked_total += int(left.size / rate)
-            expected_matches += lam_rule * left.size / rate
-        if expected_matches > 0:
-            lam_global = expected_matches / max(1, _total_pairs(index))
-        else:
-            lam_global = 1.0 / max(2, n)
-        lam_global = min(max(lam_global, 1e-10), 0.5)
-    report("train_prior", 1, 1)
-
-    params = ModelParams(
-        settings.version,
-        float(lam_global),
-        {c.name: ComparisonParams(m[c.name], u[c.name]) for c in settings.comparisons},
-        {"records": n, "u_pairs": u_pairs, "em_sessions": sessions,
-         "blocked_pairs_estimate": blocked_total,
-         "expected_matches": round(expected_matches, 1)},
-    )
-    return params.with_term_frequencies(term_frequencies(settings, rows, params))
+    if lam_global is not None:
+        return lam_global, blocked_total, expected_matches
+    names = [rule.name for rule in settings.blocking]
+    per_rule = max(1, training.max_em_pairs // max(1, len(names)))
+    everything = {c.name for c in settings.comparisons}
+    for r in range(len(names)):
+        count = index.count_pairs(r)
+        left, right = _sample_rule_pairs(index, r, per_rule, rng, dedupe_earlier=True)
+        if left.size == 0:
+            continue
+        rate = min(1.0, per_rule / count)
+        _, lam_rule, _ = run_em(settings, counter(left, right), m, u,
+                                active=everything, prior=0.1, estimate_m=False)
+        blocked_total += int(left.size / rate)
+        expected_matches += lam_rule * left.size / rate
+    if expected_matches > 0:
+        lam_global = expected_matches / max(1, _total_pairs(index))
+    else:
+        lam_global = 1.0 / max(2, n)
+    return min(max(lam_global, 1e-10), 0.5), blocked_total, expected_matches
 
 
 def term_frequencies(
