@@ -88,54 +88,10 @@ def decide(
     always looks on for a target while auto-merge candidates remain.
     """
     settings = engine.settings
-    scored = sorted(scored, key=lambda item: -item[0])
-    target: int | None = None
-    target_cluster: str | None = None
-    found: list[tuple[float, PreparedRecord, PairOutcome, str | None]] = []
-    tried: set[str] = set()
-    for weight, other in scored:
-        outcome = engine.outcome(weight)
-        if outcome is PairOutcome.NO_MATCH:
-            break
-        if len(found) >= max_pairs and (target is not None
-                                        or outcome is not PairOutcome.AUTO_MERGE):
-            break
-        cluster = cluster_of.get(other.id, other.id)
-        reason = None
-        if outcome is PairOutcome.AUTO_MERGE:
-            if target is None and cluster not in tried:
-                tried.add(cluster)
-                reason = _conflict(engine, constraints, me, members.get(cluster, (other,)),
-                                   link_only=settings.link_type == "link_only")
-                if reason is None:
-                    target, target_cluster = len(found), cluster
-                    found.append((weight, other, outcome, None))
-                    continue
-                outcome = PairOutcome.BLOCKED
-            elif target is not None and cluster != target_cluster:
-                outcome, reason = PairOutcome.REVIEW, "bridges_clusters"
-            elif target is None:
-                # A cluster already refused for a conflict: this member is blocked too.
-                outcome, reason = PairOutcome.BLOCKED, "cluster_conflict"
-        found.append((weight, other, outcome, reason))
-
-    # Full explanations (every comparison's level and weight) for the target and the
-    # pairs a stored decision keeps; the others carry their score and outcome only.
-    ranked = sorted(range(len(found)), key=lambda k: (
-        -probability_from_weight(found[k][0]), me.id, found[k][1].id))
-    explained = set(ranked[:STORED_PAIRS])
-    if target is not None:
-        explained.add(target)
-    pairs: list[PairDecision] = []
-    for k, (weight, other, outcome, reason) in enumerate(found):
-        if k in explained:
-            pairs.append(engine.explain(me, other, outcome=outcome, reason=reason))
-        else:
-            pairs.append(PairDecision(
-                me.id, other.id, probability_from_weight(weight), round(weight, 4), outcome,
-                [], None, reason, settings.version, engine.params_version))
+    found, target, target_cluster = _classify(engine, me, scored, members, cluster_of,
+                                              constraints, max_pairs)
+    pairs = _explained(engine, me, found, target)
     target_pair = pairs[target] if target is not None else None
-
     if target_pair is not None:
         action, why = Action.MERGE, f"auto-merge with {target_pair.right_id}"
         if any(p.reason == "bridges_clusters" for p in pairs):
@@ -154,6 +110,69 @@ def decide(
         settings_version=settings.version,
         params_version=engine.params_version,
     )
+
+
+_Found = list[tuple[float, PreparedRecord, PairOutcome, str | None]]
+
+
+def _classify(engine: MatchEngine, me: PreparedRecord,
+              scored: list[tuple[float, PreparedRecord]],
+              members: Mapping[str, Sequence[PreparedRecord]], cluster_of: Mapping[str, str],
+              constraints: Constraints, max_pairs: int) -> tuple[_Found, int | None, str | None]:
+    """Each candidate's outcome, strongest first (weight, candidate, outcome, reason), and
+    the merge target among them (its position and cluster), if any."""
+    link_only = engine.settings.link_type == "link_only"
+    target: int | None = None
+    target_cluster: str | None = None
+    found: _Found = []
+    tried: set[str] = set()
+    for weight, other in sorted(scored, key=lambda item: -item[0]):
+        outcome = engine.outcome(weight)
+        if outcome is PairOutcome.NO_MATCH:
+            break
+        if len(found) >= max_pairs and (target is not None
+                                        or outcome is not PairOutcome.AUTO_MERGE):
+            break
+        cluster = cluster_of.get(other.id, other.id)
+        reason = None
+        if outcome is PairOutcome.AUTO_MERGE:
+            if target is None and cluster not in tried:
+                tried.add(cluster)
+                reason = _conflict(engine, constraints, me, members.get(cluster, (other,)),
+                                   link_only=link_only)
+                if reason is None:
+                    target, target_cluster = len(found), cluster
+                    found.append((weight, other, outcome, None))
+                    continue
+                outcome = PairOutcome.BLOCKED
+            elif target is not None and cluster != target_cluster:
+                outcome, reason = PairOutcome.REVIEW, "bridges_clusters"
+            elif target is None:
+                # A cluster already refused for a conflict: this member is blocked too.
+                outcome, reason = PairOutcome.BLOCKED, "cluster_conflict"
+        found.append((weight, other, outcome, reason))
+    return found, target, target_cluster
+
+
+def _explained(engine: MatchEngine, me: PreparedRecord, found: _Found,
+               target: int | None) -> list[PairDecision]:
+    """Full explanations (every comparison's level and weight) for the target and the
+    pairs a stored decision keeps; the others carry their score and outcome only."""
+    settings = engine.settings
+    ranked = sorted(range(len(found)), key=lambda k: (
+        -probability_from_weight(found[k][0]), me.id, found[k][1].id))
+    explained = set(ranked[:STORED_PAIRS])
+    if target is not None:
+        explained.add(target)
+    pairs: list[PairDecision] = []
+    for k, (weight, other, outcome, reason) in enumerate(found):
+        if k in explained:
+            pairs.append(engine.explain(me, other, outcome=outcome, reason=reason))
+        else:
+            pairs.append(PairDecision(
+                me.id, other.id, probability_from_weight(weight), round(weight, 4), outcome,
+                [], None, reason, settings.version, engine.params_version))
+    return pairs
 
 
 def _conflict(
