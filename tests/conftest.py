@@ -79,6 +79,12 @@ def app(migrated: str, file_drop_root: Path) -> Any:
 def clean_db(app: Any) -> Iterator[None]:
     """Empty every table after the test (services commit for real, so no rollback trick)."""
     yield
+    empty_database(app)
+
+
+def empty_database(app: Any) -> None:
+    """Every table emptied, ids restarted (``clean_db`` after a test; a test that runs the
+    same scenario twice calls it in between: ``from conftest import empty_database``)."""
     from mdm.schema import all_metadata
 
     with app.app_context():

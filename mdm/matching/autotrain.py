@@ -21,9 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mdm.context import RequestContext
-from mdm.db import utcnow
 from mdm.matching import index
-from mdm.matching.models import MatchParams, MatchPrepared
+from mdm.matching.models import MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.settings import MatchSettings
 from mdm.matching.training import estimate_params
@@ -83,10 +82,7 @@ def maybe_train(session: Session, ctx: RequestContext, domain: str, settings: Ma
     rows, sources = _rows(session, domain, settings)
     trained = estimate_params(settings, rows, sources)
     trained.training["auto"] = True
-    session.add(MatchParams(domain=domain, settings_version=settings.version,
-                            params_version=trained.version, params=trained.to_dict(),
-                            records=len(rows), trained_by=ctx.actor.name,
-                            trained_at=utcnow()))
+    index.store_params(session, ctx, domain, settings, trained, len(rows))
     return trained
 
 

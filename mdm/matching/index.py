@@ -18,7 +18,8 @@ from typing import Any, cast
 from sqlalchemy import BigInteger, Integer, Table, bindparam, column, delete, select, text
 from sqlalchemy.orm import Session
 
-from mdm.db import bulk_insert
+from mdm.context import RequestContext
+from mdm.db import bulk_insert, utcnow
 from mdm.matching.models import KEY_LENGTH, MatchBlockingKey, MatchParams, MatchPrepared
 from mdm.matching.params import ModelParams
 from mdm.matching.records import PreparedRecord, Record
@@ -366,6 +367,16 @@ def attributes_query(ids: list[int]) -> Any:
 # --- parameters -------------------------------------------------------------------------------
 
 _PARAMS: dict[tuple[str, str], ModelParams] = {}
+
+
+def store_params(session: Session, ctx: RequestContext, domain: str, settings: MatchSettings,
+                 params: ModelParams, records: int) -> MatchParams:
+    """Keep trained parameters (by ``mdm match`` or auto-training) for these settings."""
+    row = MatchParams(domain=domain, settings_version=settings.version,
+                      params_version=params.version, params=params.to_dict(), records=records,
+                      trained_by=ctx.actor.name, trained_at=utcnow())
+    session.add(row)
+    return row
 
 
 def current_params(session: Session, domain: str,

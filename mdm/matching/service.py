@@ -18,7 +18,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mdm.context import RequestContext
-from mdm.db import utcnow
 from mdm.domains.definitions import DomainDefinition
 from mdm.domains.registry import DomainRegistry
 from mdm.errors import MatchingOff, NotFound, ValidationFailed
@@ -91,15 +90,6 @@ def settings_view(session: Session, registry: DomainRegistry, domain: str) -> di
         "comparisons": {k: {"m": v.m, "u": v.u} for k, v in params.comparisons.items()},
     }
     return out
-
-
-def store_params(session: Session, ctx: RequestContext, domain: str, settings: MatchSettings,
-                 params: ModelParams, records: int) -> MatchParams:
-    row = MatchParams(domain=domain, settings_version=settings.version,
-                      params_version=params.version, params=params.to_dict(), records=records,
-                      trained_by=ctx.actor.name, trained_at=utcnow())
-    session.add(row)
-    return row
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -299,7 +289,7 @@ def rematch(
         return report
 
     if train:
-        store_params(session, ctx, domain, settings, params, len(current))
+        index.store_params(session, ctx, domain, settings, params, len(current))
     session.commit()
     plan = Plan(domain, settings, params, diff, result.review, current)
     # The index first: it holds no golden ids, and explanations read its feature rows.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import empty_database
 from sqlalchemy import select, text, update
 
 from mdm.context import cli_context
@@ -18,7 +19,6 @@ from mdm.matching.records import Record
 from mdm.matching.service import ensure_index
 from mdm.records.ingest import IngestItem, ingest
 from mdm.records.models import SourceRecord
-from mdm.schema import all_metadata
 from mdm.sources import service as sources_service
 
 OLD = "settings-before-upgrade"
@@ -113,21 +113,6 @@ def register_sources(app: Any) -> None:
         db.remove_session()
 
 
-def empty(app: Any) -> None:
-    """Every table emptied (as the ``clean_db`` fixture does after a test)."""
-    with app.app_context():
-        db.remove_session()
-        engine = db.engine
-        assert engine is not None
-        tables = [t.name for metadata in all_metadata for t in metadata.sorted_tables]
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in reversed(tables):
-                    conn.execute(text(f"DELETE FROM {name}"))
-
-
 def test_a_stale_candidate_is_recomputed_once_and_written_back(
         sources: list[str], session: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = app.extensions["mdm_domains"]
@@ -175,7 +160,7 @@ def test_a_stale_candidate_is_recomputed_once_and_written_back(
     session.commit()
 
     # The same loads on a freshly built index group the records the same way.
-    empty(app)
+    empty_database(app)
     register_sources(app)
     with app.app_context():
         fresh = db.session

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from conftest import empty_database
 from sqlalchemy import func, select, text
 
 from mdm.audit.models import AuditEntry
@@ -30,7 +31,6 @@ from mdm.matching.models import MatchBlockingKey, MatchDecisionRecord, MatchPrep
 from mdm.records import linking
 from mdm.records.ingest import IngestItem, ingest
 from mdm.records.models import GoldenRecord, GoldenVersion, QualityIssue, SourceRecord
-from mdm.schema import all_metadata
 from mdm.sources.models import SourceSystem
 from mdm.stewardship import service as stewardship
 from mdm.stewardship.approvals import Unpublished
@@ -87,23 +87,6 @@ def no_matching() -> Iterator[None]:
     linking.set_linker_factory(lambda d: linking.NewGoldenLinker())
     yield
     linking.set_linker_factory(linker_factory)
-
-
-def empty_database(app: Any) -> None:
-    """What the clean_db fixture does after a test, here between the two runs."""
-    db.remove_session()
-    engine = db.engine
-    assert engine is not None
-    tables = [t.name for metadata in all_metadata for t in metadata.sorted_tables]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in reversed(tables):
-                conn.execute(text(f"DELETE FROM {name}"))
-            if conn.execute(text("SELECT 1 FROM sqlite_master "
-                                 "WHERE name='sqlite_sequence'")).first():
-                conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 def register_sources() -> None:
